@@ -1,0 +1,24 @@
+"""genesys-nb: a Genesys Cloud org's user directory (and other listings) as streams, frames and files.
+
+    import genesys_nb as gnb
+    with gnb.connect(sandbox=True) as client:          # or gnb.connect("eu-west-1"), credentials from the environment
+        df = client.users().to_polars()
+
+The official SDK (``PureCloudPlatformClientV2``) is never imported unless you hand ``connect(api_client=...)`` an
+ApiClient of it.
+"""
+
+from .client import Client, RecordStream, connect
+from .errors import (AuthenticationError, BadRequest, ConfigError, DeepPagingLimit, ExportError, GenesysError,
+                     NetworkError, NotFound, PagingError, PermissionDenied, RateLimited, ServerError)
+from .paging import Page, Stream, StreamStats
+from .regions import REGIONS
+from .retrying import RetryPolicy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "connect", "Client", "RecordStream", "Stream", "Page", "StreamStats", "RetryPolicy", "REGIONS",
+    "GenesysError", "ConfigError", "AuthenticationError", "PermissionDenied", "NotFound", "BadRequest",
+    "RateLimited", "ServerError", "NetworkError", "PagingError", "DeepPagingLimit", "ExportError",
+]

@@ -1,0 +1,369 @@
+"""Streams: memory-safe generators of records over any paged listing.
+
+A :class:`Stream` walks a :class:`~genesys_nb.strategies.Paginator` through the transport and yields records (plain
+dicts, the API's own JSON) or :class:`Page` objects. It holds only the current page plus a bounded prefetch window:
+while the consumer handles page *k*, the request for page *k+1* is already in flight, and page-number listings may
+fetch a window of pages at once and still yield them in order. After every page it exposes a resume token from
+which a new stream continues with no duplicates. Page-number listings drop repeated ids and warn when the total
+changes under them; every style stops with a :class:`~genesys_nb.errors.PagingError` instead of looping forever.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from .errors import ConfigError, GenesysError, PagingError
+from .strategies import Paginator
+from .transport import Response, Transport
+
+__all__ = ["Page", "Stream", "StreamStats", "Plan", "encode_token", "decode_token"]
+
+log = logging.getLogger("genesys_nb.paging")
+
+TOKEN_PREFIX = "gnb1."
+MAX_EMPTY_PAGES = 3
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of records. ``resume_token`` continues after this page (None when it was the last)."""
+
+    items: list[dict]
+    number: int
+    resume_token: str | None
+    total: int | None = None
+    nbytes: int = 0
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass
+class StreamStats:
+    """What a stream did so far: requests, retries, 429s, pages, records, the strategy, fallbacks, warnings."""
+
+    endpoint: str = ""
+    strategy: str | None = None
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    pages: int = 0
+    items: int = 0
+    bytes: int = 0
+    duplicates_dropped: int = 0
+    total: int | None = None
+    fallbacks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    started: float | None = None
+    finished: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.finished or time.monotonic()) - self.started
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "strategy": self.strategy, "requests": self.requests,
+                "retries": self.retries, "rate_limited": self.rate_limited, "pages": self.pages,
+                "items": self.items, "bytes": self.bytes, "duplicates_dropped": self.duplicates_dropped,
+                "total": self.total, "fallbacks": list(self.fallbacks), "warnings": list(self.warnings),
+                "elapsed_s": round(self.elapsed, 3)}
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={v!r}" for k, v in self.as_dict().items() if v not in (None, [], 0) or k == "items"]
+        return f"StreamStats({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One way to list: a paginator, and the errors on its first page that send the stream to the next plan."""
+
+    paginator: Paginator
+    fall_back_on: tuple[type[GenesysError], ...] = ()
+    why: Callable[[GenesysError], str] | None = None
+
+
+def encode_token(data: dict[str, Any]) -> str:
+    return TOKEN_PREFIX + base64.urlsafe_b64encode(orjson.dumps(data)).decode("ascii").rstrip("=")
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    """Read a resume token, or raise ConfigError saying what is wrong with it."""
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
+        raise ConfigError(f"{token!r} is not a genesys-nb resume token (they start with {TOKEN_PREFIX!r}); "
+                          f"take one from page.resume_token or stream.resume_token.")
+    raw = token[len(TOKEN_PREFIX):]
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        raise ConfigError("The resume token is damaged (it does not decode); copy it whole.") from None
+    if not isinstance(data, dict) or "s" not in data or "f" not in data:
+        raise ConfigError("The resume token is damaged (fields are missing); copy it whole.")
+    return data
+
+
+def fingerprint(*parts: Any) -> str:
+    """A short digest of what a stream lists, so a token or checkpoint is never applied to another query."""
+    return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+class _FirstPageFailed(Exception):
+    def __init__(self, error: GenesysError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class Stream:
+    """An iterator of records over a paged listing; ``.pages()`` gives the pages. Consumed once."""
+
+    def __init__(self, transport: Transport, plans: list[Plan], *, fingerprint: str, max_items: int | None = None,
+                 concurrency: int = 1, prefetch: bool = True, resume: str | None = None, dedupe: bool | None = None,
+                 description: str = "", reopen: Callable[[str | None], Stream] | None = None,
+                 total_hint: Callable[[], int | None] | None = None) -> None:
+        if not plans:
+            raise ValueError("a stream needs at least one plan")
+        if max_items is not None and (not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 0):
+            raise ConfigError(f"max_items must be a whole number >= 0 or None, not {max_items!r}.")
+        if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 32:
+            raise ConfigError(f"concurrency must be a whole number from 1 to 32, not {concurrency!r}.")
+        self._transport = transport
+        self._plans = list(plans)
+        self.fingerprint = fingerprint
+        self.max_items = max_items
+        self.concurrency = concurrency
+        self.prefetch = prefetch
+        self._dedupe = dedupe
+        self.description = description or plans[0].paginator.describe()
+        self._reopen = reopen
+        self._total_hint = total_hint
+        self._start: tuple[str, Any, int, int] | None = None  # strategy, position, pages done, items done
+        if resume is not None:
+            data = decode_token(resume)
+            if data["f"] != fingerprint:
+                raise ConfigError("This resume token belongs to a different query (other endpoint, state, expand or "
+                                  "page size). Resume with the same arguments the token came from.")
+            names = [p.paginator.name for p in self._plans]
+            if data["s"] not in names:
+                raise ConfigError(f"The resume token is for {data['s']} paging, which this query does not use.")
+            self._plans = [p for p in self._plans if p.paginator.name == data["s"]]
+            self._start = (data["s"], data.get("p"), int(data.get("n", 0)), int(data.get("i", 0)))
+        self.stats = StreamStats(endpoint=self._plans[0].paginator.path)
+        self.resume_token: str | None = resume
+        self._started = False
+        self._generator: Iterator[Page] | None = None
+        self._records: Iterator[dict] | None = None
+
+    def __repr__(self) -> str:
+        state = "done" if self.stats.finished else ("running" if self._started else "not started")
+        return f"<Stream {self.description}: {state}, {self.stats.items} records, {self.stats.pages} pages>"
+
+    # -- public views ----------------------------------------------------------------------------------------------
+    def pages(self) -> Iterator[Page]:
+        """The pages, in order. A stream is consumed once; ``client.users(...)`` again gives a fresh one."""
+        if self._started:
+            raise GenesysError("This stream has already been consumed (or is being consumed). Call the listing "
+                               "again, e.g. client.users(...), for a fresh stream, or resume=stream.resume_token.")
+        self._started = True
+        self._generator = self._run()
+        return self._generator
+
+    def __iter__(self) -> Iterator[dict]:
+        if self._records is None:
+            self._records = (item for page in self.pages() for item in page.items)
+        return self._records
+
+    def __next__(self) -> dict:
+        return next(iter(self))
+
+    def close(self) -> None:
+        """Stop paging now; in-flight requests finish in the background and are discarded."""
+        if self._generator is not None:
+            self._generator.close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def resumed(self, token: str | None) -> Stream:
+        """A fresh stream of the same query that continues after ``token`` (from the start when None)."""
+        if self._reopen is None:
+            raise GenesysError("This stream cannot be reopened.")
+        return self._reopen(token)
+
+    def total_hint(self) -> int | None:
+        """The number of records the listing will give, when the API can tell (for progress bars and ETAs)."""
+        if self.stats.total is not None:
+            return self.stats.total
+        if self._total_hint is None:
+            return None
+        try:
+            return self._total_hint()
+        except GenesysError:
+            return None
+
+    # -- the loop ----------------------------------------------------------------------------------------------------
+    def _token(self, strategy: str, position: Any, pages: int, items: int) -> str:
+        return encode_token({"f": self.fingerprint, "s": strategy, "p": position, "n": pages, "i": items})
+
+    def _fetch(self, paginator: Paginator, position: Any) -> Response:
+        req = paginator.request(position)
+        try:
+            return self._transport.request(req.method, req.path, params=req.params, json=req.json)
+        except GenesysError as exc:
+            better = paginator.explain(exc, position)
+            if better is exc:
+                raise
+            raise better from exc
+
+    def _account(self, response: Response) -> None:
+        s = self.stats
+        s.requests += response.attempts
+        s.retries += response.attempts - 1
+        s.rate_limited += response.rate_limited
+        s.bytes += response.nbytes
+
+    def _run(self) -> Iterator[Page]:
+        self.stats.started = time.monotonic()
+        executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="genesys-nb-page")
+        try:
+            plans = list(self._plans)
+            while True:
+                plan = plans.pop(0)
+                try:
+                    yield from self._walk(plan.paginator, executor, first_try=bool(plans))
+                    break
+                except _FirstPageFailed as failed:  # only a plan's very first page may send us to the next plan
+                    exc = failed.error
+                    if not isinstance(exc, plan.fall_back_on):
+                        raise exc from None
+                    reason = plan.why(exc) if plan.why else str(exc)
+                    self.stats.fallbacks.append(reason)
+                    log.warning("%s", reason)
+        finally:
+            self.stats.finished = time.monotonic()
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def _walk(self, paginator: Paginator, executor: ThreadPoolExecutor, first_try: bool) -> Iterator[Page]:
+        s = self.stats
+        s.strategy, s.endpoint = paginator.name, paginator.path
+        if self._start is not None:
+            _, position, pages_done, items_done = self._start
+        else:
+            position, pages_done, items_done = paginator.start, 0, 0
+        if self.max_items is not None and self.max_items == 0:
+            self.resume_token = None
+            return
+        concurrent = (not paginator.sequential) and self.concurrency > 1
+        dedupe = self._dedupe if self._dedupe is not None else paginator.name in ("pages", "search", "auto")
+        window: deque[set] = deque(maxlen=max(4, 2 * self.concurrency))
+        totals: list[int] = []
+        empties = 0
+        yielded = 0
+        previous_ids: tuple | None = None
+        pending: dict[Any, Future] = {}
+
+        def submit(pos: Any) -> None:
+            if pos not in pending:
+                pending[pos] = executor.submit(self._fetch, paginator, pos)
+
+        submit(position)
+        first = True
+        while True:
+            future = pending.pop(position)
+            try:
+                response = future.result()
+            except GenesysError as exc:
+                if first and first_try:
+                    raise _FirstPageFailed(exc) from exc
+                raise
+            first = False
+            self._account(response)
+            body = response.body
+            items = paginator.items(body)
+            total = paginator.total(body)
+            if total is not None:
+                totals.append(total)
+                s.total = total if s.total is None else s.total
+            next_position = paginator.advance(position, body, items)
+            # Guards against APIs that page forever.
+            if paginator.sequential and paginator.name != "search":
+                ids = tuple(item.get("id") for item in items if isinstance(item, dict))
+                if ids and ids == previous_ids:
+                    raise PagingError(f"{paginator.path} returned the same page twice; stopping instead of looping.")
+                previous_ids = ids
+                empties = empties + 1 if not items else 0
+                if empties >= MAX_EMPTY_PAGES and next_position is not None:
+                    raise PagingError(f"{paginator.path} returned {MAX_EMPTY_PAGES} empty pages in a row but still "
+                                      f"offers a next page; stopping instead of looping forever.")
+            if dedupe:
+                items = self._drop_repeats(items, window)
+            if self.max_items is not None and yielded + len(items) >= self.max_items:
+                items = items[: self.max_items - yielded]
+                next_position = None  # met: no request goes out beyond this page
+            # Keep the pipeline full before handing the page over: the next request(s) fly while the consumer works.
+            if next_position is not None and self.prefetch:
+                submit(next_position)
+                if concurrent:
+                    count = getattr(paginator, "page_count", lambda b: None)(body)
+                    for ahead in range(next_position + 1, next_position + self.concurrency):
+                        if count is None or ahead > count:
+                            break
+                        submit(ahead)
+            pages_done += 1
+            yielded += len(items)
+            s.pages += 1
+            s.items += len(items)
+            token = self._token(paginator.name, next_position, pages_done, items_done + yielded) \
+                if next_position is not None else None
+            self.resume_token = token
+            yield Page(items, pages_done, token, total, response.nbytes)
+            if next_position is None:
+                break
+            if not self.prefetch:
+                submit(next_position)
+            position = next_position
+        # Anything fetched beyond the end (concurrent windows) is dropped.
+        for f in pending.values():
+            f.cancel()
+        if dedupe and totals:
+            self._warn_on_churn(paginator, totals)
+
+    def _drop_repeats(self, items: list, window: deque[set]) -> list:
+        kept, ids = [], set()
+        for item in items:
+            key = item.get("id") if isinstance(item, dict) else None
+            if key is not None and (key in ids or any(key in seen for seen in window)):
+                self.stats.duplicates_dropped += 1
+                continue
+            if key is not None:
+                ids.add(key)
+            kept.append(item)
+        window.append(ids)
+        return kept
+
+    def _warn_on_churn(self, paginator: Paginator, totals: list[int]) -> None:
+        changes = sum(abs(b - a) for a, b in zip(totals, totals[1:]))
+        dups = self.stats.duplicates_dropped
+        if not changes and not dups:
+            return
+        missed = max(changes, dups)
+        message = (f"The listing changed while it was paged by page number (total {totals[0]:,} at the start, "
+                   f"{totals[-1]:,} at the end; {dups:,} repeated records dropped). Page-number paging shifts when "
+                   f"users are added or removed, so up to {missed:,} users may have been missed. For an exact "
+                   f"listing use the cursor endpoint /api/v2/users/query (the OAuth client needs directory:user:view "
+                   f"in all divisions), or run the export again.")
+        self.stats.warnings.append(message)
+        log.warning("%s", message)

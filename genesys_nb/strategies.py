@@ -1,0 +1,282 @@
+"""Paging styles of the Genesys Cloud API, each a small object that shapes requests and reads responses.
+
+A strategy knows a *position* (a cursor, an ``after`` token, a page number, a ``nextUri`` or a search ``nextPage``):
+:meth:`Paginator.request` turns a position into the request for that page, and :meth:`Paginator.advance` reads a
+response and returns the next position, or ``None`` at the end. The stream loop knows none of the styles. Positions
+are plain JSON values so that a stream can be resumed from one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .errors import GenesysError, PagingError
+
+__all__ = ["PageRequest", "Paginator", "CursorPaginator", "AfterPaginator", "PageNumberPaginator",
+           "NextUriPaginator", "SearchPaginator", "SinglePage", "DetectingPaginator", "STRATEGIES", "detect_strategy", "items_of"]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    method: str
+    path: str
+    params: dict[str, Any] | None = None
+    json: Any = None
+
+
+def items_of(body: Any, key: str | None = None) -> list:
+    """The records of a listing body: ``entities``, ``results`` or the first list-valued field."""
+    if not isinstance(body, dict):
+        raise PagingError(f"Expected a JSON object for a listing page, got {type(body).__name__}.")
+    if key is not None:
+        value = body.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise PagingError(f"The listing field {key!r} is not a list.")
+        return value
+    for name in ("entities", "results", "conversations", "items"):
+        if isinstance(body.get(name), list):
+            return body[name]
+    for value in body.values():
+        if isinstance(value, list):
+            return value
+    return []
+
+
+def _query_value(uri: str | None, name: str) -> str | None:
+    if not uri:
+        return None
+    values = parse_qs(urlsplit(uri).query).get(name)
+    return values[0] if values else None
+
+
+class Paginator:
+    """Base class: a paging style for one endpoint and its query."""
+
+    name = "base"
+    #: True when pages can only come one after another (each needs the previous response).
+    sequential = True
+
+    def __init__(self, path: str, params: Mapping[str, Any] | None = None, *, items_key: str | None = None) -> None:
+        self.path = path
+        self.params = dict(params or {})
+        self.items_key = items_key
+
+    start: Any = None
+
+    def request(self, position: Any) -> PageRequest:
+        raise NotImplementedError
+
+    def advance(self, position: Any, body: Any, items: list) -> Any:
+        raise NotImplementedError
+
+    def items(self, body: Any) -> list:
+        return items_of(body, self.items_key)
+
+    def total(self, body: Any) -> int | None:
+        value = body.get("total") if isinstance(body, dict) else None
+        return value if isinstance(value, int) else None
+
+    def describe(self) -> str:
+        return f"{self.name} paging of {self.path}"
+
+    def explain(self, error: GenesysError, position: Any) -> GenesysError:
+        """A clearer error for what this endpoint is known to do, or ``error`` itself."""
+        return error
+
+
+class _TokenPaginator(Paginator):
+    """Shared logic of the opaque-token styles (``cursor`` and ``after``)."""
+
+    param = "cursor"
+
+    def request(self, position: Any) -> PageRequest:
+        params = dict(self.params)
+        if position is not None:
+            params[self.param] = position
+        return PageRequest("GET", self.path, params)
+
+    def token_in(self, body: dict) -> str | None:
+        raise NotImplementedError
+
+    def advance(self, position: Any, body: Any, items: list) -> Any:
+        token = self.token_in(body) or _query_value(body.get("nextUri"), self.param)
+        if not token:
+            return None
+        if token == position:
+            raise PagingError(f"{self.path} returned the same {self.param} twice; stopping instead of looping forever.")
+        return token
+
+
+class CursorPaginator(_TokenPaginator):
+    """``cursor`` parameter; the next cursor is ``cursor`` in the body or ``cursor=`` in ``nextUri``."""
+
+    name = "cursor"
+    param = "cursor"
+
+    def token_in(self, body: dict) -> str | None:
+        value = body.get("cursor")
+        return value if isinstance(value, str) and value else None
+
+
+class AfterPaginator(_TokenPaginator):
+    """``after`` parameter; the next token is ``cursors.after`` in the body or ``after=`` in ``nextUri``."""
+
+    name = "after"
+    param = "after"
+
+    def __init__(self, path: str, params: Mapping[str, Any] | None = None, *, items_key: str | None = None,
+                 param: str = "after") -> None:
+        super().__init__(path, params, items_key=items_key)
+        self.param = param
+
+    def token_in(self, body: dict) -> str | None:
+        cursors = body.get("cursors")
+        value = cursors.get("after") if isinstance(cursors, dict) else None
+        return value if isinstance(value, str) and value else None
+
+
+class PageNumberPaginator(Paginator):
+    """``pageNumber`` from 1 to ``pageCount``. Each request is built from the stream's own parameters: a
+    ``nextUri`` is not trusted to carry ``state`` or ``expand``."""
+
+    name = "pages"
+    sequential = False
+    start = 1
+
+    def request(self, position: Any) -> PageRequest:
+        return PageRequest("GET", self.path, {**self.params, "pageNumber": int(position)})
+
+    def page_count(self, body: Any) -> int | None:
+        value = body.get("pageCount") if isinstance(body, dict) else None
+        return value if isinstance(value, int) else None
+
+    def advance(self, position: Any, body: Any, items: list) -> Any:
+        count = self.page_count(body)
+        if not items:
+            return None
+        if count is not None:
+            return position + 1 if position < count else None
+        return position + 1 if body.get("nextUri") else None
+
+
+class NextUriPaginator(Paginator):
+    """Follow ``nextUri`` (or another link field such as ``nextPage``) until it is absent."""
+
+    name = "next_uri"
+
+    def __init__(self, path: str, params: Mapping[str, Any] | None = None, *, items_key: str | None = None,
+                 link: str = "nextUri") -> None:
+        super().__init__(path, params, items_key=items_key)
+        self.link = link
+
+    def request(self, position: Any) -> PageRequest:
+        if position is None:
+            return PageRequest("GET", self.path, self.params)
+        return PageRequest("GET", position, None)
+
+    def advance(self, position: Any, body: Any, items: list) -> Any:
+        link = body.get(self.link) if isinstance(body, dict) else None
+        if not link:
+            return None
+        if link == position:
+            raise PagingError(f"{self.path}: {self.link} points at the page just read; stopping instead of looping.")
+        return link
+
+
+class SearchPaginator(Paginator):
+    """``POST .../search`` for the first page, then ``GET`` the ``nextPage`` URI (a ``q64`` token)."""
+
+    name = "search"
+
+    def __init__(self, path: str, body: Mapping[str, Any], *, items_key: str | None = "results") -> None:
+        super().__init__(path, None, items_key=items_key)
+        self.body = dict(body)
+
+    def request(self, position: Any) -> PageRequest:
+        if position is None:
+            return PageRequest("POST", self.path, None, self.body)
+        return PageRequest("GET", position, None)
+
+    def advance(self, position: Any, body: Any, items: list) -> Any:
+        link = body.get("nextPage") if isinstance(body, dict) else None
+        count, number = body.get("pageCount"), body.get("pageNumber")
+        if not link or (isinstance(count, int) and isinstance(number, int) and number >= count):
+            return None
+        if link == position:
+            raise PagingError(f"{self.path}: nextPage points at the page just read; stopping.")
+        return link
+
+
+class SinglePage(Paginator):
+    """An endpoint that is not paged: one request."""
+
+    name = "single"
+
+    def request(self, position: Any) -> PageRequest:
+        return PageRequest("GET", self.path, self.params)
+
+    def advance(self, position: Any, body: Any, items: list) -> Any:
+        return None
+
+
+class DetectingPaginator(Paginator):
+    """Reads the first response and continues in whatever style it shows (``strategy="auto"`` of ``paginate``).
+
+    Positions after the first page are ``[style, position]`` pairs so that a resume token names the style."""
+
+    name = "auto"
+
+    def __init__(self, path: str, params: Mapping[str, Any] | None = None, *, items_key: str | None = None) -> None:
+        super().__init__(path, params, items_key=items_key)
+        self._inner: dict[str, Paginator] = {}
+
+    def inner(self, style: str) -> Paginator:
+        if style not in self._inner:
+            self._inner[style] = STRATEGIES[style](self.path, self.params, items_key=self.items_key)
+        return self._inner[style]
+
+    def request(self, position: Any) -> PageRequest:
+        if position is None:
+            return PageRequest("GET", self.path, self.params)
+        style, inner_position = position
+        return self.inner(style).request(inner_position)
+
+    def advance(self, position: Any, body: Any, items: list) -> Any:
+        if position is None:
+            style = detect_strategy(body)
+            inner_position = self.inner(style).start
+        else:
+            style, inner_position = position
+        following = self.inner(style).advance(inner_position, body, items)
+        return None if following is None else [style, following]
+
+
+STRATEGIES: dict[str, type[Paginator]] = {
+    "cursor": CursorPaginator,
+    "after": AfterPaginator,
+    "pages": PageNumberPaginator,
+    "next_uri": NextUriPaginator,
+    "single": SinglePage,
+}
+
+
+def detect_strategy(body: Any) -> str:
+    """Name the paging style a first response shows, as the official CLI does: cursor-like fields first."""
+    if not isinstance(body, dict):
+        return "single"
+    next_uri = body.get("nextUri") or ""
+    if isinstance(body.get("cursor"), str) or "cursor=" in next_uri:
+        return "cursor"
+    cursors = body.get("cursors")
+    if (isinstance(cursors, dict) and cursors.get("after")) or "after=" in next_uri:
+        return "after"
+    if isinstance(body.get("pageCount"), int) or isinstance(body.get("pageNumber"), int):
+        return "pages"
+    if next_uri:
+        return "next_uri"
+    return "single"
