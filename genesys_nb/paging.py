@@ -273,16 +273,17 @@ class Stream:
         empties = 0
         yielded = 0
         previous_ids: tuple | None = None
-        pending: dict[Any, Future] = {}
+        pending: dict[bytes, Future] = {}
 
         def submit(pos: Any) -> None:
-            if pos not in pending:
-                pending[pos] = executor.submit(self._fetch, paginator, pos)
+            key = orjson.dumps(pos)  # positions are JSON values; some (auto's [style, position]) are unhashable
+            if key not in pending:
+                pending[key] = executor.submit(self._fetch, paginator, pos)
 
         submit(position)
         first = True
         while True:
-            future = pending.pop(position)
+            future = pending.pop(orjson.dumps(position))
             try:
                 response = future.result()
             except GenesysError as exc:

@@ -1,0 +1,286 @@
+"""Transport, auth and paging guards against scripted responses (httpx.MockTransport), with a fake sleep."""
+
+import json
+import random
+import threading
+import time
+
+import httpx
+import pytest
+
+import genesys_nb as gnb
+from genesys_nb.retrying import RetryPolicy
+
+SECRET = "s3cr3t-Zebra-Quokka-7781"
+
+
+class Script:
+    """A scripted API: token endpoint + a handler per path; records every request."""
+
+    def __init__(self, handler, token_status=200, token_body=None, expires_in=86399):
+        self.handler = handler
+        self.requests = []
+        self.tokens = 0
+        self.token_status = token_status
+        self.token_body = token_body
+        self.expires_in = expires_in
+        self.lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.requests.append(request)
+        if request.url.path == "/oauth/token":
+            self.tokens += 1
+            body = self.token_body or {"access_token": f"tok{self.tokens}", "token_type": "bearer",
+                                       "expires_in": self.expires_in}
+            return httpx.Response(self.token_status, json=body)
+        return self.handler(request)
+
+    def api_requests(self):
+        return [r for r in self.requests if r.url.path != "/oauth/token"]
+
+
+def client_for(script, sleeps=None, policy=None, **kw):
+    """A client on the scripted API whose sleeps are recorded and advance a fake clock instead of waiting."""
+    sleeps = [] if sleeps is None else sleeps
+    clock = [1000.0]
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    client = gnb.connect(api_url="http://127.0.0.1:9", client_id="cid", client_secret=SECRET,
+                         transport=httpx.MockTransport(script), sleep=sleep,
+                         retry=policy or RetryPolicy(base_delay=0.01, max_delay=0.05), **kw)
+    client.governor._clock = lambda: clock[0]
+    return client
+
+
+def page(entities, **extra):
+    return httpx.Response(200, json={"entities": entities, **extra})
+
+
+def test_no_request_until_first_use_and_token_cached():
+    script = Script(lambda r: page([{"id": "1"}]))
+    client = client_for(script)
+    assert script.requests == []
+    client.get("/api/v2/x")
+    client.get("/api/v2/x")
+    assert script.tokens == 1
+    auth = script.requests[0]
+    assert auth.headers["Authorization"].startswith("Basic ")
+    assert auth.content == b"grant_type=client_credentials"
+    assert script.requests[1].headers["Authorization"] == "Bearer tok1"
+
+
+def test_token_renewed_before_expiry():
+    clock = [0.0]
+    script = Script(lambda r: page([]), expires_in=100)
+    client = client_for(script)
+    client.auth._clock = lambda: clock[0]
+    client.get("/api/v2/x")
+    clock[0] = 89.0  # still more than 10% of the lifetime left
+    client.get("/api/v2/x")
+    assert script.tokens == 1
+    clock[0] = 91.0  # within the last 10%: renewed before use, not after a 401
+    client.get("/api/v2/x")
+    assert script.tokens == 2
+
+
+def test_401_renews_once_and_replays():
+    seen = []
+
+    def handler(request):
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(401, json={"code": "bad.credentials"}) if len(seen) == 1 else page([{"id": "a"}])
+
+    script = Script(handler)
+    client = client_for(script)
+    assert client.get("/api/v2/x")["entities"] == [{"id": "a"}]
+    assert seen == ["Bearer tok1", "Bearer tok2"]
+    assert client.stats["token_renewals_on_401"] == 1
+
+
+def test_second_401_is_an_authentication_error():
+    script = Script(lambda r: httpx.Response(401, json={"code": "bad.credentials", "message": "Invalid login credentials."}))
+    with pytest.raises(gnb.AuthenticationError) as info:
+        client_for(script).get("/api/v2/x")
+    assert script.tokens == 2 and SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize("status, description, phrase", [
+    (400, "authentication failed", "client id or secret is wrong"),
+    (401, "client not found", "client id is not known"),
+])
+def test_bad_credentials_name_what_to_check(status, description, phrase):
+    script = Script(lambda r: page([]), token_status=status,
+                    token_body={"error": "invalid_client", "description": description, "error_description": description})
+    with pytest.raises(gnb.AuthenticationError) as info:
+        client_for(script).get("/api/v2/x")
+    text = str(info.value)
+    assert phrase in text and "GENESYSCLOUD_OAUTHCLIENT_ID" in text and SECRET not in text and "region" in text
+
+
+def test_429_waits_retry_after_then_default_3s():
+    answers = iter([httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(429), page([{"id": 1}])])
+    sleeps = []
+    script = Script(lambda r: next(answers))
+    client = client_for(script, sleeps)
+    client.get("/api/v2/x")
+    assert sleeps[:2] == [7.0, 3.0]
+    assert client.stats["rate_limited"] == 2 and client.stats["retries"] == 2
+
+
+def test_429_over_180s_raises_rate_limited_naming_the_wait():
+    script = Script(lambda r: httpx.Response(429, headers={"Retry-After": "3600"},
+                                             json={"code": "too.many.requests.retry.after"}))
+    with pytest.raises(gnb.RateLimited) as info:
+        client_for(script).get("/api/v2/x")
+    assert info.value.retry_after == 3600 and "3600" in str(info.value)
+    assert len(script.api_requests()) == 1
+
+
+def test_5xx_and_network_errors_back_off_then_succeed():
+    answers = iter(["503", "drop", "502", "ok"])
+
+    def handler(request):
+        a = next(answers)
+        if a == "drop":
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return page([{"id": 1}]) if a == "ok" else httpx.Response(int(a), json={"code": "service.unavailable"})
+
+    sleeps = []
+    client = client_for(Script(handler), sleeps)
+    assert client.get("/api/v2/x")["entities"] == [{"id": 1}]
+    assert len(sleeps) == 3 and all(0 <= s <= 0.2 for s in sleeps)
+
+
+def test_persistent_5xx_exhausts_budget_as_server_error():
+    script = Script(lambda r: httpx.Response(503, json={"code": "service.unavailable", "message": "down"}))
+    with pytest.raises(gnb.ServerError) as info:
+        client_for(script, policy=RetryPolicy(max_fault_retries=3, base_delay=0.0)).get("/api/v2/x")
+    assert len(script.api_requests()) == 4 and info.value.status == 503
+
+
+def test_truncated_or_html_200_is_retried_never_read_as_empty():
+    answers = iter([httpx.Response(200, content=b'{"entities": [{"id": "a"}, {"id'),
+                    httpx.Response(200, content=b"<html>502 Bad Gateway</html>"),
+                    page([{"id": "a"}, {"id": "b"}])])
+    client = client_for(Script(lambda r: next(answers)))
+    assert [u["id"] for u in client.paginate("/api/v2/things", strategy="single")] == ["a", "b"]
+
+
+def test_truncated_forever_is_a_server_error_not_an_empty_result():
+    script = Script(lambda r: httpx.Response(200, content=b'{"entities": ['))
+    with pytest.raises(gnb.ServerError, match="not valid JSON"):
+        list(client_for(script, policy=RetryPolicy(max_fault_retries=2, base_delay=0)).paginate("/api/v2/t"))
+
+
+def test_403_carries_missing_permissions():
+    body = {"code": "missing.permissions", "status": 403,
+            "message": "Unable to perform the requested action. You are missing the following permission(s): directory:user:view"}
+    script = Script(lambda r: httpx.Response(403, json=body, headers={"ININ-Correlation-Id": "corr-1"}))
+    with pytest.raises(gnb.PermissionDenied) as info:
+        client_for(script).get("/api/v2/x")
+    err = info.value
+    assert err.missing_permissions == ("directory:user:view",) and err.correlation_id == "corr-1" and err.status == 403
+
+
+def test_repeated_cursor_stops_with_paging_error():
+    script = Script(lambda r: page([{"id": r.url.params.get("cursor", "0")}], cursor="same"))
+    with pytest.raises(gnb.PagingError, match="same cursor twice"):
+        list(client_for(script).paginate("/api/v2/c", strategy="cursor"))
+
+
+def test_three_empty_pages_in_a_row_stop():
+    counter = iter(range(100))
+    script = Script(lambda r: page([], cursor=f"c{next(counter)}"))
+    with pytest.raises(gnb.PagingError, match="3 empty pages"):
+        list(client_for(script).paginate("/api/v2/c"))
+    assert len(script.api_requests()) == 3
+
+
+def test_endless_next_uri_stops():
+    script = Script(lambda r: page([{"id": "x"}], nextUri="/api/v2/loop?page=2"))
+    with pytest.raises(gnb.PagingError):
+        list(client_for(script).paginate("/api/v2/loop", strategy="next_uri"))
+    assert len(script.api_requests()) <= 3
+
+
+def test_same_page_content_twice_stops():
+    counter = iter(range(100))
+    script = Script(lambda r: page([{"id": "x"}, {"id": "y"}], nextUri=f"/api/v2/loop?n={next(counter)}"))
+    with pytest.raises(gnb.PagingError, match="same page twice"):
+        list(client_for(script).paginate("/api/v2/loop"))
+
+
+def test_auto_detection_of_each_style():
+    data = list(range(23))
+
+    def handler(request):
+        p = request.url.params
+        if request.url.path == "/api/v2/after":
+            start = int(p.get("after", 0))
+            chunk = data[start:start + 5]
+            more = start + 5 < len(data)
+            return page([{"id": i} for i in chunk], **({"cursors": {"after": str(start + 5)}} if more else {}))
+        if request.url.path == "/api/v2/pages":
+            n = int(p.get("pageNumber", 1))
+            return page([{"id": i} for i in data[(n - 1) * 5:n * 5]], pageNumber=n, pageCount=5, total=23)
+        if request.url.path == "/api/v2/next":
+            start = int(p.get("s", 0))
+            more = start + 5 < len(data)
+            return page([{"id": i} for i in data[start:start + 5]], **({"nextUri": f"/api/v2/next?s={start + 5}"} if more else {}))
+        raise AssertionError(request.url)
+
+    client = client_for(Script(handler))
+    for path, style in (("/api/v2/after", "after"), ("/api/v2/pages", "pages"), ("/api/v2/next", "next_uri")):
+        stream = client.paginate(path)
+        assert [r["id"] for r in stream] == data, path
+        assert stream.stats.pages == 5
+
+
+def test_page_numbers_concurrent_yield_in_order():
+    rng = random.Random(3)
+    lock = threading.Lock()
+    active, peak = [0], [0]
+
+    def handler(request):
+        n = int(request.url.params["pageNumber"])
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(rng.random() * 0.02)
+        with lock:
+            active[0] -= 1
+        return page([{"id": f"{n}-{i}"} for i in range(10)], pageNumber=n, pageCount=30, total=300)
+
+    client = client_for(Script(handler))
+    stream = client.paginate("/api/v2/p", {"pageSize": 10}, strategy="pages", concurrency=6)
+    ids = [r["id"] for r in stream]
+    assert ids == [f"{n}-{i}" for n in range(1, 31) for i in range(10)]
+    assert 2 <= peak[0] <= 6
+
+
+def test_max_items_sends_no_request_beyond_the_page_that_met_it():
+    def handler(request):
+        n = int(request.url.params.get("pageNumber", 1))
+        return page([{"id": f"{n}-{i}"} for i in range(10)], pageNumber=n, pageCount=100)
+
+    script = Script(handler)
+    stream = client_for(script).paginate("/api/v2/p", strategy="pages", max_items=25, concurrency=4)
+    assert len(list(stream)) == 25
+    time.sleep(0.05)
+    assert sorted(int(r.url.params["pageNumber"]) for r in script.api_requests())[:3] == [1, 2, 3]
+    assert stream.resume_token is None
+
+
+def test_resume_token_refuses_another_query():
+    script = Script(lambda r: page([{"id": 1}], pageNumber=1, pageCount=2))
+    client = client_for(script)
+    stream = client.paginate("/api/v2/p", strategy="pages")
+    first = next(iter(stream.pages()))
+    with pytest.raises(gnb.ConfigError, match="different query"):
+        client.paginate("/api/v2/other", strategy="pages", resume=first.resume_token)
+    with pytest.raises(gnb.ConfigError, match="not a genesys-nb resume token"):
+        client.paginate("/api/v2/p", strategy="pages", resume="abc")
