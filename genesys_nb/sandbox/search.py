@@ -1,0 +1,450 @@
+"""User search (`POST /api/v2/users/search`, `GET ...?q64=`): criteria, matching and q64 tokens.
+
+Criteria are evaluated column-wise over the whole org with numpy: fields drawn from word lists
+(name, department, title, state, division) test each word once and index the result, dates and
+numbers compare as arrays, and only free-text fields (email, username, id) loop in Python.
+Matching index lists are cached per query, so paging a search over a big org is cheap after the
+first page.
+
+Choices where the real API is unconfirmed: text matching is case-insensitive; criteria with
+operator OR must match at least one of them when any is given (AND = must, NOT = must not);
+a query that never names `state` covers `search_default_states` only.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import re
+import threading
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+from urllib.parse import quote
+
+import numpy as np
+import orjson
+
+from . import vocab
+from .errors import ApiError, invalid_value
+from .org import Org
+from .traits import STATE_CODES, STATE_NAMES, iso_ms
+
+TEXT_TYPES = ("EXACT", "STARTS_WITH", "CONTAINS", "REGEX", "TERM", "TERMS", "QUERY_STRING")
+COMPARE_TYPES = ("RANGE", "LESS_THAN", "LESS_THAN_EQUAL_TO", "GREATER_THAN", "GREATER_THAN_EQUAL_TO")
+CRITERIA_TYPES = TEXT_TYPES[:6] + ("REQUIRED_FIELDS", "MATCH_ALL", "QUERY_STRING") + COMPARE_TYPES
+FIELDS = ("id", "name", "email", "username", "state", "department", "title", "division.id", "division.name",
+          "dateLastLogin", "version")
+OPERATORS = ("AND", "OR", "NOT")
+SORT_ORDERS = ("ASC", "DESC", "SCORE")
+MAX_CRITERIA = 10
+MAX_VALUES = 50
+_CACHE_SIZE = 32
+_QUERY_STRING_FIELDS = ("name", "email", "username", "department", "title")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A validated UserSearchRequest."""
+
+    raw: dict
+    criteria: tuple
+    page_size: int
+    page_number: int
+    sort_by: str | None
+    sort_order: str
+    expand: tuple[str, ...]
+
+    def cache_key(self) -> bytes:
+        """What decides the matching list (not the page)."""
+        return orjson.dumps([self.raw.get("query") or [], self.sort_by, self.sort_order], option=orjson.OPT_SORT_KEYS)
+
+
+def parse_request(body: Any, max_page_size: int, expand_allowed: tuple[str, ...], below_one: str) -> SearchQuery:
+    """Validate a UserSearchRequest body; 400 with the real error codes when it is wrong."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad.request", "The request body must be a UserSearchRequest object.")
+    query = body.get("query") or []
+    if not isinstance(query, list):
+        raise invalid_value(query, "query", "a list of UserSearchCriteria")
+    if len(query) > MAX_CRITERIA:
+        raise ApiError(400, "bad.request", f"The query may contain at most {MAX_CRITERIA} criteria; got {len(query)}.")
+    for crit in query:
+        _validate(crit)
+    size = _int_field(body, "pageSize", 25)
+    if not 1 <= size <= max_page_size:
+        raise invalid_value(size, "pageSize", f"1 to {max_page_size}")
+    number = _int_field(body, "pageNumber", 1)
+    if number < 1:
+        if below_one == "error":
+            raise invalid_value(number, "pageNumber", "1 or greater")
+        number = 1
+    sort_by, sort_order = body.get("sortBy"), str(body.get("sortOrder") or "ASC").upper()
+    sort = body.get("sort")
+    if sort_by is None and isinstance(sort, list) and sort and isinstance(sort[0], dict):
+        sort_by, sort_order = sort[0].get("sortBy"), str(sort[0].get("sortOrder") or sort_order).upper()
+    if sort_order not in SORT_ORDERS:
+        raise invalid_value(sort_order, "sortOrder", ", ".join(SORT_ORDERS))
+    if sort_by is not None and sort_by not in FIELDS:
+        raise invalid_value(sort_by, "sortBy", ", ".join(FIELDS))
+    expand = body.get("expand") or []
+    if isinstance(expand, str):
+        expand = [e for e in expand.split(",") if e]
+    for value in expand:
+        if value not in expand_allowed:
+            raise invalid_value(value, "expand", ", ".join(expand_allowed))
+    return SearchQuery(body, tuple(orjson.dumps(c) for c in query), size, number, sort_by, sort_order,
+                       tuple(expand))
+
+
+def _int_field(body: dict, name: str, default: int) -> int:
+    value = body.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise invalid_value(value, name, "integer")
+    try:
+        return int(value)
+    except ValueError:
+        raise invalid_value(value, name, "integer") from None
+
+
+def _validate(crit: Any, depth: int = 0) -> None:
+    if not isinstance(crit, dict):
+        raise invalid_value(crit, "query", "UserSearchCriteria objects")
+    operator = str(crit.get("operator") or "AND").upper()
+    if operator not in OPERATORS:
+        raise invalid_value(crit.get("operator"), "operator", ", ".join(OPERATORS))
+    group = crit.get("group")
+    if group is not None:
+        if not isinstance(group, list) or depth > 8:
+            raise invalid_value(group, "group", "a list of UserSearchCriteria")
+        for sub in group:
+            _validate(sub, depth + 1)
+        if crit.get("type") is None:
+            return
+    ctype = crit.get("type")
+    if ctype not in CRITERIA_TYPES:
+        raise invalid_value(ctype, "type", ", ".join(CRITERIA_TYPES))
+    fields = crit.get("fields") or []
+    if ctype not in ("MATCH_ALL", "QUERY_STRING") and not fields:
+        raise ApiError(400, "bad.request", f"Criteria of type {ctype} need at least one field.")
+    for name in fields:
+        if name not in FIELDS:
+            raise invalid_value(name, "fields", ", ".join(FIELDS))
+    values = crit.get("values") or []
+    if len(values) > MAX_VALUES:
+        raise ApiError(400, "bad.request", f"A criterion may have at most {MAX_VALUES} values; got {len(values)}.")
+    if ctype in TEXT_TYPES and crit.get("value") is None and not values:
+        raise ApiError(400, "bad.request", f"Criteria of type {ctype} need a value or values.")
+    if ctype == "RANGE" and crit.get("startValue") is None and crit.get("endValue") is None:
+        raise ApiError(400, "bad.request", "RANGE criteria need a startValue or an endValue.")
+    if ctype in COMPARE_TYPES[1:] and crit.get("value") is None:
+        raise ApiError(400, "bad.request", f"Criteria of type {ctype} need a value.")
+    if ctype == "REGEX":
+        for pattern in values or [crit.get("value")]:
+            try:
+                re.compile(str(pattern))
+            except re.error:
+                raise invalid_value(pattern, "value", "a valid regular expression") from None
+
+
+def _names_state(criteria: list) -> bool:
+    for crit in criteria:
+        if "state" in (crit.get("fields") or []) or _names_state(crit.get("group") or []):
+            return True
+    return False
+
+
+# -- q64 tokens -----------------------------------------------------------------------------
+def encode_q64(raw: dict, page_number: int) -> str:
+    """URL-encoded base64 of the gzip of the request JSON with this pageNumber."""
+    blob = orjson.dumps({**raw, "pageNumber": page_number}, option=orjson.OPT_SORT_KEYS)
+    return quote(base64.b64encode(gzip.compress(blob, mtime=0)).decode(), safe="")
+
+
+def decode_q64(token: str) -> Any:
+    """The request JSON inside a q64 token (already URL-decoded), or 400."""
+    try:
+        return orjson.loads(gzip.decompress(base64.b64decode(token.replace(" ", "+"), validate=True)))
+    except (ValueError, OSError, EOFError, zlib.error, orjson.JSONDecodeError):
+        raise ApiError(400, "bad.request", "The q64 parameter is not a valid search token.") from None
+
+
+def page_uri(raw: dict, page_number: int) -> str:
+    """`/api/v2/users/search?q64=...` for one page of a search."""
+    return f"/api/v2/users/search?q64={encode_q64(raw, page_number)}"
+
+
+# -- evaluation -----------------------------------------------------------------------------
+class SearchIndex:
+    """Evaluates queries over the org and caches the matching index lists."""
+
+    def __init__(self, org: Org, default_states: tuple[str, ...]) -> None:
+        self.org = org
+        self.default_states = np.array([STATE_CODES[s] for s in default_states], dtype=np.uint8)
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def matches(self, query: SearchQuery, divisions: frozenset[int] | None) -> np.ndarray:
+        """User indices matching `query`, sorted as requested (cached)."""
+        key = (query.cache_key(), divisions, self.org.version)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        result = self._evaluate(query, divisions)
+        with self._lock:
+            self._cache[key] = result
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return result
+
+    def _evaluate(self, query: SearchQuery, divisions: frozenset[int] | None) -> np.ndarray:
+        listing = self.org.listing("any", divisions)
+        universe = listing.indices(0, len(listing))
+        criteria = query.raw.get("query") or []
+        cols = _Columns(self.org, universe)
+        mask = _combine(criteria, cols)
+        if not _names_state(criteria):
+            mask &= np.isin(cols.states, self.default_states)
+        hits = np.flatnonzero(mask)
+        if query.sort_by is not None and query.sort_order != "SCORE":
+            rank, missing = cols.sort_rank(query.sort_by, hits)
+            if query.sort_order == "DESC":
+                rank = -rank
+            hits = hits[np.lexsort((hits, rank, missing))]
+        elif query.sort_order == "DESC":
+            hits = hits[::-1]
+        return universe[hits]
+
+
+def _combine(criteria: list, cols: _Columns) -> np.ndarray:
+    must = np.ones(cols.n, dtype=bool)
+    should = None
+    for crit in criteria:
+        if crit.get("group") is not None and crit.get("type") is None:
+            m = _combine(crit["group"], cols)
+        else:
+            m = _match(crit, cols)
+            if crit.get("group"):
+                m &= _combine(crit["group"], cols)
+        op = str(crit.get("operator") or "AND").upper()
+        if op == "OR":
+            should = m if should is None else should | m
+        elif op == "NOT":
+            must &= ~m
+        else:
+            must &= m
+    if should is not None:
+        must &= should
+    return must
+
+
+def _match(crit: dict, cols: _Columns) -> np.ndarray:
+    ctype = crit["type"]
+    if ctype == "MATCH_ALL":
+        return np.ones(cols.n, dtype=bool)
+    fields = crit.get("fields") or []
+    if ctype == "QUERY_STRING":
+        terms = str(crit.get("value") or " ".join(map(str, crit.get("values") or []))).lower().split()
+        out = np.ones(cols.n, dtype=bool)
+        for term in terms:
+            hit = np.zeros(cols.n, dtype=bool)
+            for name in fields or _QUERY_STRING_FIELDS:
+                hit |= cols.text(name, lambda s, t=term: t in s)
+            out &= hit
+        return out
+    out = np.zeros(cols.n, dtype=bool)
+    for name in fields:
+        if ctype == "REQUIRED_FIELDS":
+            out |= cols.present(name)
+        elif ctype in COMPARE_TYPES:
+            out |= cols.compare(name, ctype, crit)
+        elif ctype == "EXACT" and name == "id":
+            out |= cols.ids_in([str(v) for v in _values(crit)])
+        else:
+            out |= cols.text(name, _text_predicate(ctype, _values(crit)))
+    return out
+
+
+def _values(crit: dict) -> list:
+    values = list(crit.get("values") or [])
+    if crit.get("value") is not None:
+        values.append(crit["value"])
+    return values
+
+
+def _text_predicate(ctype: str, values: list) -> Callable[[str], bool]:
+    vals = [str(v).lower() for v in values]
+    if ctype in ("EXACT", "TERM", "TERMS"):
+        wanted = set(vals)
+        return lambda s: s in wanted
+    if ctype == "STARTS_WITH":
+        prefixes = tuple(vals)
+        return lambda s: s.startswith(prefixes)
+    if ctype == "CONTAINS":
+        return lambda s: any(v in s for v in vals)
+    patterns = [re.compile(v) for v in vals]  # REGEX
+    return lambda s: any(p.fullmatch(s) for p in patterns)
+
+
+def _parse_bound(value: Any, field: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    if field != "dateLastLogin":
+        try:
+            return float(text)
+        except ValueError:
+            raise invalid_value(value, field, "a number") from None
+    try:
+        if len(text) == 10:
+            text += "T00:00:00"
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "invalid.date", f"Unable to parse date [{value}] for field [{field}].") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp() * 1000.0
+
+
+class _Columns:
+    """Lazily computed per-field columns over one universe of user indices."""
+
+    def __init__(self, org: Org, universe: np.ndarray) -> None:
+        self.org = org
+        self.traits = org.traits
+        self.idx = universe
+        self.n = len(universe)
+        self.states = org.states_of(universe)
+        self._memo: dict[str, Any] = {}
+
+    def _get(self, name: str, make: Callable[[], Any]) -> Any:
+        if name not in self._memo:
+            self._memo[name] = make()
+        return self._memo[name]
+
+    def _coded(self, name: str) -> tuple[np.ndarray, list[str]] | None:
+        """(codes, words) for word-list fields; codes -1 = missing."""
+        t, org = self.traits, self.org
+        if name == "department":
+            return self._get(name, lambda: t.department_codes(self.idx)), list(vocab.DEPARTMENTS)
+        if name == "title":
+            return self._get(name, lambda: t.title_codes(self.idx)), list(vocab.TITLES)
+        if name == "state":
+            return self.states.astype(np.int64), list(STATE_NAMES)
+        if name in ("division.id", "division.name"):
+            codes = self._get("division", lambda: org.divisions_of(self.idx).astype(np.int64))
+            return codes, list(org.division_ids if name == "division.id" else org.division_names)
+        if name == "name":
+            first, last = self._get("name", lambda: t.name_codes(self.idx))
+            nl = len(vocab.LAST_NAMES)
+            words = [f"{f} {g}" for f in vocab.FIRST_NAMES for g in vocab.LAST_NAMES]
+            return first * nl + last, words
+        return None
+
+    def _numeric(self, name: str) -> np.ndarray | None:
+        """Float column for dates (epoch ms) and numbers; NaN = missing."""
+        if name == "dateLastLogin":
+            return self._get(name, lambda: np.where(
+                (v := self.traits.last_login_ms(self.idx, self.states)) >= 0, v, np.nan).astype(float))
+        if name == "version":
+            return self._get(name, lambda: self.traits.versions(self.idx).astype(float))
+        return None
+
+    def strings(self, name: str) -> list[str | None]:
+        """The field as Python strings (free-text fields and fallbacks)."""
+        t, idx = self.traits, self.idx
+        if name == "id":
+            return self._get("s:id", lambda: self.org.codec.encode_many(idx))
+        if name == "email":
+            return self._get("s:email", lambda: t.emails(idx))
+        if name == "username":
+            return self._get("s:username", lambda: t.canonical_emails(idx))
+        coded = self._coded(name)
+        if coded is not None:
+            codes, words = coded
+            return [words[c] if c >= 0 else None for c in codes.tolist()]
+        col = self._numeric(name)
+        if name == "dateLastLogin":
+            return [None if np.isnan(v) else iso_ms(int(v)) for v in col.tolist()]
+        return [None if np.isnan(v) else str(int(v)) for v in col.tolist()]
+
+    def text(self, name: str, pred: Callable[[str], bool]) -> np.ndarray:
+        """Mask of users whose field (lower-cased) satisfies pred."""
+        coded = self._coded(name)
+        if coded is not None:
+            codes, words = coded
+            table = np.array([pred(w.lower()) for w in words] + [False], dtype=bool)
+            return table[np.where(codes >= 0, codes, len(words))]
+        return np.fromiter((s is not None and pred(s.lower()) for s in self.strings(name)), dtype=bool,
+                           count=self.n)
+
+    def present(self, name: str) -> np.ndarray:
+        """Mask of users who have the field at all."""
+        coded = self._coded(name)
+        if coded is not None:
+            return coded[0] >= 0
+        col = self._numeric(name)
+        if col is not None:
+            return ~np.isnan(col)
+        return np.fromiter((s is not None for s in self.strings(name)), dtype=bool, count=self.n)
+
+    def compare(self, name: str, ctype: str, crit: dict) -> np.ndarray:
+        """RANGE and LESS/GREATER comparisons; numeric for dates and numbers, else lexicographic."""
+        col = self._numeric(name)
+        if col is None:
+            col_s = self.strings(name)
+            lo, hi, v = (str(crit.get(k)).lower() if crit.get(k) is not None else None
+                         for k in ("startValue", "endValue", "value"))
+            return np.fromiter((s is not None and _cmp(s.lower(), ctype, lo, hi, v) for s in col_s), dtype=bool,
+                               count=self.n)
+        lo, hi, v = (_parse_bound(crit[k], name) if crit.get(k) is not None else None
+                     for k in ("startValue", "endValue", "value"))
+        with np.errstate(invalid="ignore"):
+            return _cmp(col, ctype, lo, hi, v) & ~np.isnan(col)
+
+    def ids_in(self, values: list[str]) -> np.ndarray:
+        """Mask of users whose id is one of values (decoded, no string column needed)."""
+        wanted = [i for i in (self.org.codec.decode(v.strip()) for v in values) if i is not None]
+        return np.isin(self.idx, np.array(wanted, dtype=np.int64))
+
+    def sort_rank(self, name: str, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rank, missing) per hit for sorting by a field; missing values sort last."""
+        coded = self._coded(name)
+        if coded is not None:
+            codes, words = coded
+            order = sorted(range(len(words)), key=lambda k: words[k].lower())
+            rank_of = np.empty(len(words) + 1, dtype=np.int64)
+            rank_of[order] = np.arange(len(words))
+            rank_of[-1] = 0
+            c = codes[hits]
+            return rank_of[np.where(c >= 0, c, len(words))], (c < 0).astype(np.int8)
+        col = self._numeric(name)
+        if col is not None:
+            v = col[hits]
+            return np.nan_to_num(v, nan=0.0), np.isnan(v).astype(np.int8)
+        values = self.strings(name)
+        keys = [values[h] for h in hits.tolist()]
+        order = sorted(range(len(keys)), key=lambda k: (keys[k] is None, (keys[k] or "").lower()))
+        rank = np.empty(len(keys), dtype=np.int64)
+        rank[order] = np.arange(len(keys))
+        return rank, np.array([k is None for k in keys], dtype=np.int8)
+
+
+def _cmp(x: Any, ctype: str, lo: Any, hi: Any, v: Any) -> Any:
+    if ctype == "RANGE":
+        ok_lo = True if lo is None else x >= lo
+        ok_hi = True if hi is None else x <= hi
+        return ok_lo & ok_hi
+    if ctype == "LESS_THAN":
+        return x < v
+    if ctype == "LESS_THAN_EQUAL_TO":
+        return x <= v
+    if ctype == "GREATER_THAN":
+        return x > v
+    return x >= v
