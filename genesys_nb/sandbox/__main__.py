@@ -1,0 +1,8 @@
+"""`python -m genesys_nb.sandbox`: see cli.py."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
