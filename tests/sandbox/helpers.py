@@ -19,13 +19,15 @@ def page_all(client: httpx.Client, path: str = "/api/v2/users", **params: Any) -
 
 
 def cursor_all(client: httpx.Client, **params: Any) -> list[dict]:
-    """Follow /api/v2/users/query cursors to the end; returns all entities."""
+    """Follow /api/v2/users/query cursors to the end (same params each time); returns all entities."""
     out, body = [], client.get("/api/v2/users/query", params=params).json()
     while True:
         out += body["entities"]
-        if "nextUri" not in body:
+        if "cursor" not in body:
+            assert "nextUri" not in body
             return out
-        body = client.get(body["nextUri"]).json()
+        assert body["nextUri"].endswith(f"cursor={body['cursor']}")
+        body = client.get("/api/v2/users/query", params={**params, "cursor": body["cursor"]}).json()
 
 
 def assert_error(resp: httpx.Response, status: int, code: str) -> dict:
