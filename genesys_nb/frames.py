@@ -1,0 +1,224 @@
+"""Streams as frames: chunked readers with one fixed schema, and whole-listing polars or pandas frames.
+
+A user stream (``stream.record_kind == "users"``, as ``client.users()`` makes them) is converted page by page into
+the fixed schema of :mod:`genesys_nb.schema`, nested columns chosen by ``stream.expand``. Any other listing gets
+frames whose columns polars infers from the records, page by page, and relaxes across chunks.
+
+:func:`iter_frames` returns a :class:`FrameReader`, which works like ``pandas.read_csv(chunksize=...)``: iterate it
+for chunks of ``chunk_size`` rows, ``get_chunk(n)`` for the next ``n`` rows, ``read()`` for the rest, and use it as a
+context manager so that paging stops when you leave the block. It never holds more than one chunk plus one page.
+pandas frames use pyarrow-backed dtypes (``pd.ArrowDtype``: ``string[pyarrow]``, ``timestamp[us, tz=UTC][pyarrow]``,
+lists and structs), so nested columns and nulls survive and an empty result keeps every column and dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from .errors import ConfigError
+from .filters import Where, compile_where
+from .paging import Page, Stream
+from .schema import user_schema, users_to_arrow
+
+__all__ = ["FrameReader", "PageConverter", "iter_frames", "to_polars", "to_pandas", "to_arrow", "is_user_stream"]
+
+BACKENDS = ("polars", "pandas", "arrow")
+
+
+def is_user_stream(stream: Any) -> bool:
+    """True for streams of users (they get the fixed user schema)."""
+    return getattr(stream, "record_kind", None) == "users"
+
+
+def stream_expand(stream: Any) -> tuple[str, ...]:
+    return tuple(getattr(stream, "expand", None) or ())
+
+
+class PageConverter:
+    """Turns one page of records into a filtered Arrow table (users: the fixed schema) or, for other listings, a
+    polars DataFrame with inferred columns."""
+
+    def __init__(self, *, users: bool, expand: tuple[str, ...] = (), where: Any = None) -> None:
+        self.users = users
+        self.expand = tuple(expand)
+        self.schema: pl.Schema | None = user_schema(self.expand) if users else None
+        self.where: Where = compile_where(where, columns=self.schema)
+
+    @classmethod
+    def for_stream(cls, stream: Any, where: Any = None) -> PageConverter:
+        return cls(users=is_user_stream(stream), expand=stream_expand(stream), where=where)
+
+    def __call__(self, records: list[dict]) -> pa.Table | pl.DataFrame:
+        records = self.where.filter_records(records)
+        if self.users:
+            return self.where.filter_arrow(users_to_arrow(records, self.expand))
+        return self.where.filter_polars(infer_frame(records))
+
+    def empty(self) -> pa.Table | pl.DataFrame:
+        return users_to_arrow([], self.expand) if self.users else pl.DataFrame()
+
+
+def infer_frame(records: list[dict]) -> pl.DataFrame:
+    """A polars frame from records of any listing, inferring the columns from every record of the page."""
+    if not records:
+        return pl.DataFrame()
+    return pl.from_dicts(records, infer_schema_length=None)
+
+
+def _concat(pieces: list[pa.Table | pl.DataFrame]) -> pa.Table | pl.DataFrame:
+    if len(pieces) == 1:
+        return pieces[0]
+    if isinstance(pieces[0], pa.Table):
+        return pa.concat_tables(pieces)
+    return pl.concat(pieces, how="diagonal_relaxed")
+
+
+def _height(piece: pa.Table | pl.DataFrame) -> int:
+    return piece.num_rows if isinstance(piece, pa.Table) else piece.height
+
+
+def _slice(piece: pa.Table | pl.DataFrame, start: int, length: int | None = None) -> pa.Table | pl.DataFrame:
+    return piece.slice(start, length) if length is not None else piece.slice(start)
+
+
+class FrameReader:
+    """Chunks of a stream as frames: an iterator, ``get_chunk(n)``, ``read()``, ``close()``, a context manager.
+
+    >>> with client.users().iter_frames(chunk_size=10_000) as reader:   # doctest: +SKIP
+    ...     for df in reader:
+    ...         handle(df)
+    """
+
+    def __init__(self, stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None) -> None:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ConfigError(f"chunk_size must be a whole number >= 1, not {chunk_size!r}.")
+        if backend not in BACKENDS:
+            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
+        self.stream = stream
+        self.chunk_size = chunk_size
+        self.backend = backend
+        self._convert = PageConverter.for_stream(stream, where)
+        self._pages: Iterator[Page] | None = None
+        self._pieces: list[pa.Table | pl.DataFrame] = []
+        self._buffered = 0
+        self._exhausted = False
+        self._closed = False
+        self.rows = 0  # rows handed out so far
+        self.chunks = 0
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("exhausted" if self._exhausted and not self._buffered else "open")
+        return (f"<FrameReader {self.backend} chunk_size={self.chunk_size:,} {state}: {self.chunks} chunks, "
+                f"{self.rows:,} rows>")
+
+    @property
+    def schema(self) -> pl.Schema | None:
+        """The fixed polars schema of user frames (None for other listings: their columns are inferred)."""
+        return self._convert.schema
+
+    @property
+    def stats(self) -> Any:
+        return self.stream.stats
+
+    # -- the protocol ------------------------------------------------------------------------------------------------
+    def __iter__(self) -> FrameReader:
+        return self
+
+    def __next__(self) -> Any:
+        return self.get_chunk()
+
+    def get_chunk(self, size: int | None = None) -> Any:
+        """The next ``size`` rows (default ``chunk_size``) as a frame; StopIteration when nothing is left."""
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise ConfigError(f"size must be a whole number >= 1, not {size!r}.")
+        n = size or self.chunk_size
+        self._fill(n)
+        if not self._buffered:
+            raise StopIteration
+        whole = _concat(self._pieces)
+        chunk = _slice(whole, 0, n)
+        rest = self._buffered - _height(chunk)
+        self._pieces = [_slice(whole, n)] if rest else []
+        self._buffered = rest
+        return self._emit(chunk)
+
+    def read(self) -> Any:
+        """Every remaining row as one frame (the schema is kept when there are none)."""
+        self._fill(None)
+        whole = _concat(self._pieces) if self._pieces else self._convert.empty()
+        self._pieces, self._buffered = [], 0
+        return self._emit(whole)
+
+    def close(self) -> None:
+        """Stop paging (requests in flight are discarded) and drop buffered rows."""
+        self._closed = True
+        self._exhausted = True
+        self._pieces, self._buffered = [], 0
+        self.stream.close()
+
+    def __enter__(self) -> FrameReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ---------------------------------------------------------------------------------------------------
+    def _fill(self, n: int | None) -> None:
+        if self._closed:
+            return
+        if self._pages is None and not self._exhausted:
+            self._pages = self.stream.pages()
+        while not self._exhausted and (n is None or self._buffered < n):
+            page = next(self._pages, None)
+            if page is None:
+                self._exhausted = True
+                break
+            piece = self._convert(page.items)
+            if _height(piece):
+                self._pieces.append(piece)
+                self._buffered += _height(piece)
+
+    def _emit(self, piece: pa.Table | pl.DataFrame) -> Any:
+        start = self.rows
+        self.rows += _height(piece)
+        self.chunks += 1
+        return _as_backend(piece, self.backend, start)
+
+
+def _as_backend(piece: pa.Table | pl.DataFrame, backend: str, start: int = 0) -> Any:
+    if backend == "arrow":
+        return piece if isinstance(piece, pa.Table) else piece.to_arrow()
+    if backend == "polars":
+        return pl.from_arrow(piece) if isinstance(piece, pa.Table) else piece
+    import pandas as pd
+
+    table = piece if isinstance(piece, pa.Table) else piece.to_arrow()
+    frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    if start:
+        frame.index = pd.RangeIndex(start, start + len(frame))
+    return frame
+
+
+def iter_frames(stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None) -> FrameReader:
+    """Chunks of ``chunk_size`` rows as polars (or ``backend="pandas"``/``"arrow"``) frames, every one with the
+    same schema; ``where=`` filters each page (see :mod:`genesys_nb.filters`)."""
+    return FrameReader(stream, chunk_size=chunk_size, backend=backend, where=where)
+
+
+def to_polars(stream: Stream, *, where: Any = None) -> pl.DataFrame:
+    """The whole listing as one polars DataFrame (fixed schema for users, also when empty)."""
+    return FrameReader(stream, backend="polars", where=where).read()
+
+
+def to_pandas(stream: Stream, *, where: Any = None) -> Any:
+    """The whole listing as one pandas DataFrame with pyarrow-backed dtypes (``pd.ArrowDtype``)."""
+    return FrameReader(stream, backend="pandas", where=where).read()
+
+
+def to_arrow(stream: Stream, *, where: Any = None) -> pa.Table:
+    """The whole listing as one Arrow table."""
+    return FrameReader(stream, backend="arrow", where=where).read()
