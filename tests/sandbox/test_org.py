@@ -90,8 +90,8 @@ def test_size_limits():
         SandboxConfig(users=-1)
     org = Org(SandboxConfig(users=2_000_000))
     assert org.size == 2_000_000
-    last = org.ids("any")[-1]
-    assert org.user_index(last) == 1_999_999
+    last = org.codec.encode(1_999_999)
+    assert org.user_index(last) == 1_999_999 and org.user_index(org.codec.encode(2_000_000)) is None
 
 
 def test_kwargs_override_config_fields():

@@ -1,0 +1,89 @@
+"""The sandbox stands alone (no client imports) and its memory does not grow with paging."""
+
+from __future__ import annotations
+
+import ast
+import gc
+import pathlib
+import sys
+
+import psutil
+
+import genesys_nb.sandbox as sandbox_pkg
+from genesys_nb.sandbox import Sandbox
+
+ALLOWED_THIRD_PARTY = {"numpy", "orjson", "httpx"}
+PKG = pathlib.Path(sandbox_pkg.__file__).parent
+
+
+def test_imports_only_stdlib_numpy_orjson_httpx_and_itself():
+    for path in PKG.glob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # relative: must stay inside genesys_nb.sandbox
+                    assert node.level == 1, f"{path.name}: relative import leaves the package"
+                    continue
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top == "genesys_nb":
+                    assert name.startswith("genesys_nb.sandbox"), f"{path.name} imports {name}"
+                else:
+                    assert top in ALLOWED_THIRD_PARTY or top in sys.stdlib_module_names, f"{path.name}: {name}"
+
+
+def test_million_user_org_is_compact():
+    sb = Sandbox(users=1_000_000, rate_limit=None)
+    org = sb.org
+    arrays = [org._state, org._division, org._order, org._order_keys]
+    assert sum(a.nbytes for a in arrays) < 20 * 2**20  # ~18 bytes per user, no per-user objects
+
+
+def test_paging_a_big_org_does_not_grow_memory():
+    """A proxy for the 1M-over-HTTP RSS benchmark: page 300k users in-process and watch RSS."""
+    proc = psutil.Process()
+    gc.collect()
+    before = proc.memory_info().rss
+    sb = Sandbox(users=300_000, rate_limit=None)
+    with sb.http_client() as api:
+        peak = 0
+        for number in range(1, 601):
+            r = api.get("/api/v2/users", params={"pageSize": 500, "pageNumber": number, "state": "any"})
+            assert r.status_code == 200
+            if number in (50, 600):
+                peak = max(peak, proc.memory_info().rss)
+                if number == 50:
+                    after_warmup = peak
+        assert "nextUri" not in r.json()
+    assert peak - after_warmup < 25 * 2**20  # flat while paging
+    assert peak - before < 120 * 2**20
+    assert len(sb.request_log) == 600 and sb.request_log.maxlen == 10_000
+
+
+def test_request_log_is_bounded():
+    sb = Sandbox(users=1, rate_limit=None)
+    with sb.http_client() as api:
+        for _ in range(30):
+            api.get("/api/v2/organizations/me")
+    log = sb.request_log
+    assert log.maxlen == 10_000 and len(log) == 30
+    method, path, query, status = log[-1]
+    assert (method, path, query, status) == ("GET", "/api/v2/organizations/me", {}, 200)
+    sb.reset_stats()
+    assert len(sb.request_log) == 0 and sb.stats.api_requests == 0
+
+
+def test_stats_snapshot_is_dict_like():
+    sb = Sandbox(users=5, rate_limit=None)
+    with sb.http_client() as api:
+        api.get("/api/v2/users", params={"id": "a,b"})
+    s = sb.stats
+    assert s["api_requests"] == 1 and s.requests_by_endpoint == {"GET /api/v2/users": 1}
+    assert sb.request_log[0].query == {"id": "a,b"}
+    assert s.as_dict()["total_429s"] == 0 and s.peak_concurrent >= 1
+    assert s.statuses == {200: 1}
