@@ -51,7 +51,7 @@ class Where:
         self.record = record
         self.expr = expr
         self.text = text
-        self.key = key  # identifies the filter for checkpoints ("" when it cannot: a callable)
+        self.key = key  # identifies the filter for checkpoints: "none", "expr:...", "text:...", "" for a callable
 
     def __bool__(self) -> bool:
         return self.record is not None or self.expr is not None
@@ -104,7 +104,7 @@ def compile_where(where: Any, *, columns: Mapping[str, Any] | None = None) -> Wh
     if isinstance(where, Where):
         return where
     if where is None:
-        return Where()
+        return Where(key="none")
     if isinstance(where, pl.Expr):
         _check_columns(where, columns)
         text = _expr_text(where)

@@ -1,0 +1,691 @@
+"""Streamed exports to NDJSON, Parquet and CSV: bounded memory, atomic files, checkpoints and resume.
+
+``export(stream, "users.parquet")`` pages the listing, converts each page into the fixed user schema, and writes it
+out while the next page is being fetched. Memory stays flat whatever the org's size: at most ``chunk_rows`` rows
+(Parquet) or a few megabytes (NDJSON, CSV) are held before they go to disk.
+
+Nothing ever appears under the final name until the export has succeeded:
+
+* NDJSON and CSV are appended to ``<name>.part``; Parquet chunks of ``chunk_rows`` rows go into small files in a
+  ``<name>.parts/`` folder and are merged row group by row group into ``<name>.merging`` at the end. The finished
+  file is then moved onto the final name with ``os.replace`` (atomic on one file system).
+* After data reaches the disk (flush + fsync), ``<name>.checkpoint.json`` is replaced atomically: it holds the resume
+  token of the last page written, the byte offset (or the number of Parquet parts), counts, and the query's
+  fingerprint. When the export fails (an API error after retries, a full disk, Ctrl-C), everything already fetched
+  is written out and checkpointed first; the final name is left untouched.
+* ``resume=True`` truncates the partial file to the checkpointed offset (dropping any half-written tail), continues
+  the listing after the checkpointed page (``stream.resumed(token)``) and finishes the file: no record is written
+  twice, none is lost. A checkpoint from another query (state, expand, page size or filter) is refused.
+
+Everything that can be checked is checked before the first request: the format, the folder, an existing file
+(``overwrite=True`` to replace it), an existing checkpoint (``resume=True`` to continue, ``overwrite=True`` to start
+over). Errors are :class:`~genesys_nb.errors.ExportError` with a message saying what to do; API errors keep their
+own type (with a note on how to resume).
+
+File contents: Parquet keeps the user schema exactly (nested columns as Struct/List, timestamps as UTC timestamps).
+NDJSON has one JSON object per user with the same columns (timestamps as ISO-8601 text, nested columns as JSON).
+CSV has the same columns, nested ones as JSON text, timestamps as ``2025-06-01T12:00:00.000Z``.
+Listings other than users get inferred columns (Parquet unifies them across chunks; CSV keeps the first chunk's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import io
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import ExportError, GenesysError
+from .frames import PageConverter
+from .paging import Stream
+from .progress import progress_bar
+from .schema import user_arrow_schema
+
+__all__ = ["export", "ExportSummary", "check_target", "Target", "FORMATS"]
+
+log = logging.getLogger("genesys_nb.export")
+
+FORMATS: dict[str, tuple[str, ...]] = {"parquet": (".parquet", ".pq"), "ndjson": (".ndjson", ".jsonl"),
+                                       "csv": (".csv",)}
+CHECKPOINT_VERSION = 1
+TEXT_FLUSH_BYTES = 8 << 20    # NDJSON/CSV: write out and checkpoint at least every 8 MB ...
+TEXT_FLUSH_SECONDS = 0.5      # ... or every half second
+PARQUET_COMPRESSION = "zstd"
+CSV_DATETIME = "%Y-%m-%dT%H:%M:%S%.3fZ"
+
+
+# -- the summary ---------------------------------------------------------------------------------------------------
+@dataclass
+class ExportSummary:
+    """What an export wrote. ``rows``, ``pages``, ``requests`` and ``seconds`` cover every run of a resumed export."""
+
+    path: Path
+    format: str
+    rows: int
+    bytes: int
+    seconds: float
+    pages: int
+    requests: int
+    resumed: bool
+    warnings: list[str] = field(default_factory=list)
+    records: int = 0  # records fetched, before where= filtered them
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        return data
+
+    def __repr__(self) -> str:
+        size = _human_bytes(self.bytes)
+        more = f", {len(self.warnings)} warning(s)" if self.warnings else ""
+        again = ", resumed" if self.resumed else ""
+        return (f"ExportSummary({self.format} {str(self.path)!r}: {self.rows:,} rows, {size}, {self.pages:,} pages, "
+                f"{self.requests:,} requests, {self.seconds:.1f} s{again}{more})")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = [("file", str(self.path)), ("format", self.format), ("rows", f"{self.rows:,}"),
+                ("size", _human_bytes(self.bytes)), ("pages", f"{self.pages:,}"),
+                ("requests", f"{self.requests:,}"), ("time", f"{self.seconds:.1f} s"),
+                ("rate", f"{self.rows_per_second:,.0f} rows/s"), ("resumed", "yes" if self.resumed else "no")]
+        rows += [("warning", w) for w in self.warnings]
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+                       f"{html.escape(v)}</td></tr>" for k, v in rows)
+        return f"<table><caption>Export summary</caption>{body}</table>"
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+# -- validating the target -----------------------------------------------------------------------------------------
+@dataclass
+class Target:
+    """A validated output: the final path, its format, and the names of its partial files."""
+
+    path: Path
+    format: str
+    checkpoint: Path
+    part: Path          # NDJSON/CSV partial file
+    parts_dir: Path     # Parquet chunk files
+    merging: Path       # Parquet file being merged
+    state: dict | None  # the checkpoint to resume from, if any
+    overwrite: bool
+
+    def leftovers(self) -> list[Path]:
+        return [p for p in (self.checkpoint, self.part, self.parts_dir, self.merging) if p.exists()]
+
+    def clean(self) -> None:
+        for p in (self.part, self.merging, self.checkpoint):
+            p.unlink(missing_ok=True)
+        shutil.rmtree(self.parts_dir, ignore_errors=True)
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        name = str(fmt).lower().lstrip(".")
+        name = {"jsonl": "ndjson", "json": "ndjson", "pq": "parquet"}.get(name, name)
+        if name not in FORMATS:
+            raise ExportError(f"Unknown export format {fmt!r}: use 'parquet', 'ndjson' or 'csv'.")
+        return name
+    suffix = path.suffix.lower()
+    for name, suffixes in FORMATS.items():
+        if suffix in suffixes:
+            return name
+    raise ExportError(f"Cannot tell the format of {path.name!r} from its suffix {suffix or '(none)'}: name the file "
+                      f".parquet, .ndjson (or .jsonl) or .csv, or pass format='parquet' / 'ndjson' / 'csv'.")
+
+
+def check_target(path: str | os.PathLike, *, format: str | None = None, overwrite: bool = False,
+                 resume: bool = False, fingerprint: str | None = None, where_key: str = "") -> Target:
+    """Check an export's output before any request and return it; raise ExportError saying what to do otherwise."""
+    try:
+        path = Path(os.fspath(path)).expanduser()
+    except TypeError:
+        raise ExportError(f"The output path must be a file name such as 'users.parquet', not {path!r}.") from None
+    fmt = _format_of(path, format)
+    path = path.absolute()
+    folder = path.parent
+    if not folder.exists():
+        raise ExportError(f"The folder {str(folder)!r} does not exist. Create it first (mkdir -p {folder}) or "
+                          f"choose another path.")
+    if not folder.is_dir():
+        raise ExportError(f"{str(folder)!r} is not a folder, so {path.name!r} cannot be written there.")
+    if path.is_dir():
+        raise ExportError(f"{str(path)!r} is a folder; give a file name such as {str(path / ('users.' + fmt))!r}.")
+    _probe_writable(folder)
+    target = Target(path=path, format=fmt, checkpoint=path.with_name(path.name + ".checkpoint.json"),
+                    part=path.with_name(path.name + ".part"), parts_dir=path.with_name(path.name + ".parts"),
+                    merging=path.with_name(path.name + ".merging"), state=None, overwrite=overwrite)
+    state = _read_checkpoint(target.checkpoint) if target.checkpoint.exists() else None
+    if state is not None and resume:
+        if state.get("format") != fmt:
+            raise ExportError(f"The checkpoint {target.checkpoint.name} is for a {state.get('format')} export, not "
+                              f"{fmt}. Resume with the same file name, or pass overwrite=True to start over.")
+        if fingerprint is not None and state.get("fingerprint") != fingerprint:
+            raise ExportError(f"The checkpoint {target.checkpoint.name} belongs to a different query (another "
+                              f"state, expand or page size). Resume with the arguments of the interrupted export, or "
+                              f"pass overwrite=True to start over.")
+        if where_key and state.get("where") and state["where"] != where_key:
+            raise ExportError(f"The checkpoint {target.checkpoint.name} was written with another where= filter. "
+                              f"Resume with the same filter, or pass overwrite=True to start over.")
+        if path.exists() and not (overwrite or state.get("overwrite")):
+            raise ExportError(f"{str(path)!r} already exists. Pass overwrite=True (--overwrite) to replace it when "
+                              f"the resumed export finishes.")
+        target.state = state
+        target.overwrite = overwrite or bool(state.get("overwrite"))
+        return target
+    if state is not None and not overwrite:
+        raise ExportError(f"An interrupted export of {path.name!r} is waiting to be finished ({state.get('rows', 0):,} "
+                          f"rows so far, checkpoint {target.checkpoint.name}). Pass resume=True (--resume) to "
+                          f"continue it, or overwrite=True (--overwrite) to start over.")
+    if path.exists() and not overwrite:
+        raise ExportError(f"{str(path)!r} already exists. Pass overwrite=True (--overwrite) to replace it, or choose "
+                          f"another name.")
+    return target
+
+
+def _probe_writable(folder: Path) -> None:
+    probe = folder / f".genesys-nb-probe-{os.getpid()}"
+    try:
+        with open(probe, "wb"):
+            pass
+    except OSError as exc:
+        raise ExportError(f"Cannot write into the folder {str(folder)!r} ({exc.strerror or exc}). Choose a folder "
+                          f"you can write to.") from None
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+
+
+def _read_checkpoint(path: Path) -> dict:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise ExportError(f"The checkpoint {path.name} cannot be read ({exc}). Pass overwrite=True to start over.") \
+            from None
+    if not isinstance(data, dict) or data.get("version") != CHECKPOINT_VERSION:
+        raise ExportError(f"{path.name} is not a genesys-nb export checkpoint this version can resume. Pass "
+                          f"overwrite=True to start over.")
+    return data
+
+
+# -- low-level file helpers (one place writes bytes, so a full disk is recognised everywhere) ----------------------
+def _write_bytes(fh: Any, data: bytes) -> None:
+    fh.write(data)
+
+
+def _sync(fh: Any) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        _write_bytes(fh, data)
+        _sync(fh)
+    os.replace(tmp, path)
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, OSError) and "no space left" in str(exc).lower()
+
+
+class _SyncedFile(io.RawIOBase):
+    """A write-only file that sends every write through :func:`_write_bytes` (used by pyarrow's ParquetWriter)."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = open(path, "wb")
+        self._pos = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = bytes(data)
+        _write_bytes(self._fh, view)
+        self._pos += len(view)
+        return len(view)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def fileno(self) -> int:
+        return self._fh.fileno()
+
+    def flush(self) -> None:
+        self._fh.flush()
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()  # flushes
+        if not self._fh.closed:
+            self._fh.close()
+
+
+# -- format writers ------------------------------------------------------------------------------------------------
+def _csv_ready(df: pl.DataFrame) -> pl.DataFrame:
+    """Nested columns as JSON text (CSV has no nesting)."""
+    exprs = []
+    for name, dtype in df.schema.items():
+        if isinstance(dtype, pl.Struct):
+            exprs.append(pl.col(name).struct.json_encode())
+        elif isinstance(dtype, (pl.List, pl.Array)):
+            # polars encodes structs only: wrap the list in a one-field struct and cut the wrapper off again.
+            wrapped = pl.struct(pl.col(name).alias("v")).struct.json_encode()
+            exprs.append(pl.when(pl.col(name).is_null()).then(None)
+                         .otherwise(wrapped.str.slice(5, wrapped.str.len_bytes() - 6)).alias(name))
+        elif dtype == pl.Object:
+            exprs.append(pl.col(name).map_elements(lambda v: orjson.dumps(v, default=str).decode(),
+                                                   return_dtype=pl.String))
+        else:
+            exprs.append(pl.col(name))
+    return df.select(exprs)
+
+
+class _Writer:
+    """Buffers converted pages and persists them; subclasses know one file format.
+
+    ``state`` is the last checkpoint written. ``flush()`` persists the whole buffer from that state (so a flush that
+    was interrupted can simply be repeated), writes the next checkpoint, and only then forgets the buffer."""
+
+    def __init__(self, target: Target, state: dict) -> None:
+        self.target = target
+        self.state = state
+        self.buffer: list[tuple[Any, str | None, int, int]] = []  # (encoded piece, token, records, rows)
+        self.buffered_rows = 0
+        self.buffered_bytes = 0
+        self.last_flush = time.monotonic()
+        self.warnings: list[str] = []
+
+    def open(self, resuming: bool) -> None:
+        raise NotImplementedError
+
+    def add(self, piece: Any, token: str | None, records: int) -> None:
+        rows = piece.num_rows if isinstance(piece, pa.Table) else piece.height
+        data = self.encode(piece)
+        self.buffer.append((data, token, records, rows))
+        self.buffered_rows += rows
+        self.buffered_bytes += len(data) if isinstance(data, bytes) else 0
+
+    def encode(self, piece: Any) -> Any:
+        return piece
+
+    def due(self, chunk_rows: int) -> bool:
+        raise NotImplementedError
+
+    def flush(self, **extra: Any) -> None:
+        """Persist the buffer, then checkpoint it (data first, so a checkpoint never points past the data)."""
+        new = dict(self.state)
+        if self.buffer:
+            new.update(self.persist([b[0] for b in self.buffer]))
+            for _, token, records, rows in self.buffer:
+                new["resume_token"] = token
+                new["records"] += records
+                new["rows"] += rows
+                new["pages"] += 1
+                new["complete"] = token is None
+        new.update(extra)
+        self.write_checkpoint(new)
+        self.state, self.buffer, self.buffered_rows, self.buffered_bytes = new, [], 0, 0
+        self.last_flush = time.monotonic()
+
+    def write_checkpoint(self, state: dict) -> None:
+        state["updated"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        _atomic_write(self.target.checkpoint, orjson.dumps(state, option=orjson.OPT_INDENT_2))
+
+    def persist(self, pieces: list[Any]) -> dict:
+        """Write the pieces after the checkpointed data; return the new position (offset or part count)."""
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Write the final file under its temporary name and move it onto the final name."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _TextWriter(_Writer):
+    """NDJSON and CSV: append to ``<name>.part``, truncated to the checkpointed offset on resume."""
+
+    def open(self, resuming: bool) -> None:
+        part = self.target.part
+        offset = int(self.state.get("offset", 0))
+        if resuming:
+            if not part.exists() or part.stat().st_size < offset:
+                raise ExportError(f"The partial file {part.name} is missing or shorter than its checkpoint says; it "
+                                  f"cannot be resumed. Pass overwrite=True to start over.")
+            self.fh = open(part, "r+b")
+            self.fh.truncate(offset)
+            self.fh.seek(offset)
+        else:
+            self.fh = open(part, "wb")
+            self.state["offset"] = 0
+
+    def due(self, chunk_rows: int) -> bool:
+        return (self.buffered_bytes >= TEXT_FLUSH_BYTES or self.buffered_rows >= chunk_rows
+                or time.monotonic() - self.last_flush >= TEXT_FLUSH_SECONDS)
+
+    def persist(self, pieces: list[bytes]) -> dict:
+        offset = int(self.state.get("offset", 0))
+        data = b"".join(pieces)
+        self.fh.seek(offset)
+        self.fh.truncate()  # drop whatever an interrupted flush left after the checkpointed data
+        _write_bytes(self.fh, data)
+        _sync(self.fh)
+        return {"offset": offset + len(data)}
+
+    def finish(self) -> None:
+        self.before_finish()
+        _sync(self.fh)
+        self.fh.close()
+        os.replace(self.target.part, self.target.path)
+
+    def before_finish(self) -> None:
+        pass
+
+    def close(self) -> None:
+        fh = getattr(self, "fh", None)
+        if fh is not None and not fh.closed:
+            try:
+                fh.close()
+            except OSError:
+                pass
+
+
+class _NdjsonWriter(_TextWriter):
+    def encode(self, piece: Any) -> bytes:
+        df = pl.from_arrow(piece) if isinstance(piece, pa.Table) else piece
+        if not df.height:
+            return b""
+        buf = io.BytesIO()
+        df.write_ndjson(buf)
+        data = buf.getvalue()
+        return data if data.endswith(b"\n") else data + b"\n"
+
+
+class _CsvWriter(_TextWriter):
+    def encode(self, piece: Any) -> bytes:
+        df = pl.from_arrow(piece) if isinstance(piece, pa.Table) else piece
+        columns = self.state.get("columns")
+        if columns is None:
+            if not df.width:
+                return b""
+            columns = self.state["columns"] = list(df.columns)
+        elif list(df.columns) != columns:  # listings other than users: keep the first chunk's columns
+            dropped = [c for c in df.columns if c not in columns]
+            if dropped:
+                note = (f"CSV keeps the columns of the first rows; later columns were left out: "
+                        f"{', '.join(dropped[:10])}. Export to Parquet or NDJSON to keep them.")
+                if note not in self.warnings:
+                    self.warnings.append(note)
+            df = df.select([pl.col(c) if c in df.columns else pl.lit(None).alias(c) for c in columns])
+        if not df.height and self.state.get("offset", 0) + self.buffered_bytes > 0:
+            return b""
+        buf = io.BytesIO()
+        header = self.state.get("offset", 0) == 0 and self.buffered_bytes == 0
+        _csv_ready(df).write_csv(buf, include_header=header, datetime_format=CSV_DATETIME, date_format="%Y-%m-%d")
+        return buf.getvalue()
+
+    def before_finish(self) -> None:
+        columns = self.state.get("columns")
+        if self.state.get("offset", 0) == 0 and columns:  # no rows at all: still write the header line
+            self.fh.seek(0)
+            self.fh.truncate()
+            _write_bytes(self.fh, (",".join(_csv_quote(c) for c in columns) + "\n").encode())
+
+
+def _csv_quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\n\r') else name
+
+
+class _ParquetWriter(_Writer):
+    """Parquet: one part file per flushed chunk in ``<name>.parts/``, merged row group by row group at the end."""
+
+    def __init__(self, target: Target, state: dict, schema: pa.Schema | None, chunk_rows: int) -> None:
+        super().__init__(target, state)
+        self.schema = schema  # the user schema; None for other listings (unified at the end)
+        self.chunk_rows = chunk_rows
+
+    def open(self, resuming: bool) -> None:
+        folder = self.target.parts_dir
+        if resuming:
+            keep = {self._name(i) for i in range(1, int(self.state.get("parts", 0)) + 1)}
+            missing = [n for n in sorted(keep) if not (folder / n).exists()]
+            if missing:
+                raise ExportError(f"The partial export folder {folder.name} lacks {missing[0]}; it cannot be "
+                                  f"resumed. Pass overwrite=True to start over.")
+            for extra in folder.iterdir():  # a part written after the last checkpoint: fetched again
+                if extra.name not in keep:
+                    extra.unlink()
+        else:
+            folder.mkdir(exist_ok=True)
+            self.state["parts"] = 0
+        self.target.merging.unlink(missing_ok=True)
+
+    @staticmethod
+    def _name(i: int) -> str:
+        return f"part-{i:06d}.parquet"
+
+    def encode(self, piece: Any) -> pa.Table:
+        return piece if isinstance(piece, pa.Table) else piece.to_arrow()
+
+    def due(self, chunk_rows: int) -> bool:
+        return self.buffered_rows >= chunk_rows
+
+    def persist(self, pieces: list[pa.Table]) -> dict:
+        tables = [t for t in pieces if t.num_rows]
+        if not tables:
+            return {}
+        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression=PARQUET_COMPRESSION, row_group_size=max(table.num_rows, 1))
+        number = int(self.state.get("parts", 0)) + 1
+        final = self.target.parts_dir / self._name(number)
+        tmp = final.with_name(final.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            _write_bytes(fh, sink.getvalue().to_pybytes())
+            _sync(fh)
+        os.replace(tmp, final)
+        return {"parts": number}
+
+    def finish(self) -> None:
+        parts = [self.target.parts_dir / self._name(i) for i in range(1, int(self.state.get("parts", 0)) + 1)]
+        schema = self.schema
+        if schema is None:
+            schemas = [pq.read_schema(p) for p in parts]
+            try:
+                schema = pa.unify_schemas(schemas, promote_options="permissive") if schemas else pa.schema([])
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise ExportError(f"The records' columns changed type between chunks ({exc}); export this listing "
+                                  f"to NDJSON instead.") from None
+        if len(parts) == 1 and pq.read_schema(parts[0]).equals(schema):
+            os.replace(parts[0], self.target.path)  # one chunk: it already is the whole file
+            return
+        out = _SyncedFile(self.target.merging)
+        try:
+            writer = pq.ParquetWriter(out, schema, compression=PARQUET_COMPRESSION)
+            pending: list[pa.RecordBatch] = []
+            count = 0
+            for p in parts:
+                for batch in pq.ParquetFile(p).iter_batches(batch_size=min(self.chunk_rows, 65_536)):
+                    pending.append(_conform(batch, schema))
+                    count += batch.num_rows
+                    while count >= self.chunk_rows:  # row groups of exactly chunk_rows rows
+                        table = pa.Table.from_batches(pending, schema)
+                        writer.write_table(table.slice(0, self.chunk_rows), row_group_size=self.chunk_rows)
+                        rest = table.slice(self.chunk_rows)
+                        pending, count = rest.to_batches(), rest.num_rows
+            if pending or not parts:
+                writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=max(self.chunk_rows, 1))
+            writer.close()
+            out.flush()
+            os.fsync(out.fileno())
+        finally:
+            out.close()
+        os.replace(self.target.merging, self.target.path)
+
+
+def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    if batch.schema.equals(schema):
+        return batch
+    columns = [batch.column(f.name).cast(f.type) if f.name in batch.schema.names else pa.nulls(batch.num_rows, f.type)
+               for f in schema]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+# -- the export ----------------------------------------------------------------------------------------------------
+def export(stream: Stream, path: str | os.PathLike, *, format: str | None = None, overwrite: bool = False,
+           resume: bool = False, progress: bool = True, where: Any = None, chunk_rows: int = 50_000) -> ExportSummary:
+    """Stream ``stream`` into ``path`` (.parquet, .ndjson/.jsonl or .csv, or ``format=``) with bounded memory and
+    an atomic rename at the end; ``resume=True`` continues an interrupted export from its checkpoint. See the module
+    docs. Returns an :class:`ExportSummary`."""
+    started = time.monotonic()
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ExportError(f"chunk_rows must be a whole number >= 1, not {chunk_rows!r}.")
+    converter = PageConverter.for_stream(stream, where)
+    target = check_target(path, format=format, overwrite=overwrite, resume=resume,
+                          fingerprint=getattr(stream, "fingerprint", None), where_key=converter.where.key)
+    resuming = target.state is not None
+    source = stream
+    if target.state is not None:
+        state = target.state
+        if not state.get("complete") and state.get("pages"):
+            try:
+                source = stream.resumed(state.get("resume_token"))
+            except GenesysError as exc:
+                raise ExportError(f"This stream cannot be resumed ({exc}). Pass overwrite=True to start over.") \
+                    from None
+    else:
+        target.clean()
+        schema_names = user_arrow_schema(converter.expand).names if converter.users else None
+        state = {"version": CHECKPOINT_VERSION, "format": target.format, "path": target.path.name,
+                 "fingerprint": getattr(stream, "fingerprint", None), "where": converter.where.key,
+                 "users": converter.users, "expand": list(converter.expand), "overwrite": target.overwrite,
+                 "resume_token": None, "complete": False, "records": 0, "rows": 0, "pages": 0, "requests": 0,
+                 "seconds": 0.0, "offset": 0, "parts": 0,
+                 "columns": schema_names if target.format == "csv" else None}
+    previous_seconds = float(state.get("seconds", 0.0))
+    previous_requests = int(state.get("requests", 0))
+    writer: _Writer
+    if target.format == "parquet":
+        schema = user_arrow_schema(converter.expand) if converter.users else None
+        writer = _ParquetWriter(target, state, schema, chunk_rows)
+    elif target.format == "csv":
+        writer = _CsvWriter(target, state)
+    else:
+        writer = _NdjsonWriter(target, state)
+
+    def progress_fields() -> dict[str, Any]:
+        return {"seconds": round(previous_seconds + time.monotonic() - started, 3),
+                "requests": previous_requests + _requests(source)}
+
+    bar = None
+    try:
+        writer.open(resuming)
+        if not resuming:
+            writer.flush()  # the first checkpoint: the export exists from now on
+        bar = progress_bar(stream, enabled=progress, desc=target.path.name, initial=int(state.get("records", 0)),
+                           initial_pages=int(state.get("pages", 0)), written=int(state.get("rows", 0)))
+        if not writer.state.get("complete"):
+            if resuming and writer.state.get("pages"):
+                log.info("resuming %s after %s rows (%s pages)", target.path.name, writer.state["rows"],
+                         writer.state["pages"])
+            for page in source.pages():
+                writer.add(converter(page.items), page.resume_token, len(page.items))
+                if page.resume_token is None or writer.due(chunk_rows):
+                    writer.flush(**progress_fields())
+                bar.page(len(page.items), int(writer.state["rows"]) + writer.buffered_rows)
+            writer.flush(**progress_fields(), complete=True)
+        writer.finish()
+    except BaseException as exc:
+        _save_what_was_fetched(writer, progress_fields)
+        writer.close()
+        target.merging.unlink(missing_ok=True)
+        if isinstance(exc, ExportError):
+            raise
+        rows = int(writer.state.get("rows", 0))
+        if _is_disk_full(exc):
+            raise ExportError(f"The disk is full: {target.path.name} could not be written ({exc}). The {rows:,} "
+                              f"rows written so far are kept with their checkpoint ({target.checkpoint.name}); free "
+                              f"some space, then run the same export with resume=True (--resume).") from exc
+        if isinstance(exc, (GenesysError, KeyboardInterrupt, OSError)):
+            hint = (f"The export of {target.path.name} stopped after {rows:,} rows; they are kept with the checkpoint "
+                    f"{target.checkpoint.name}. Run the same export with resume=True (--resume) to continue where "
+                    f"it stopped.")
+            log.warning("%s", hint)
+            if hasattr(exc, "add_note"):
+                exc.add_note(hint)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        source.close()
+    final = writer.state
+    writer.close()
+    for leftover in (target.checkpoint, target.part, target.merging):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(target.parts_dir, ignore_errors=True)
+    _sync_folder(target.path.parent)
+    stats = getattr(source, "stats", None)
+    warnings = list(getattr(stats, "warnings", None) or []) + writer.warnings
+    fields = progress_fields()
+    return ExportSummary(path=target.path, format=target.format, rows=int(final["rows"]),
+                         bytes=target.path.stat().st_size, seconds=fields["seconds"], pages=int(final["pages"]),
+                         requests=fields["requests"], resumed=resuming, warnings=warnings,
+                         records=int(final["records"]))
+
+
+def _requests(stream: Any) -> int:
+    stats = getattr(stream, "stats", None)
+    return int(getattr(stats, "requests", 0) or 0)
+
+
+def _save_what_was_fetched(writer: _Writer, progress_fields: Any) -> None:
+    """After a failure: write out the pages already fetched and checkpoint them, if the disk lets us."""
+    if not writer.buffer:
+        return
+    try:
+        writer.flush(**progress_fields())
+    except BaseException as exc:  # the disk may be full: the previous checkpoint stays valid
+        log.debug("could not save the buffered pages after a failure: %s", exc)
