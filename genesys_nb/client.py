@@ -302,10 +302,13 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
     if sandbox:
         if api_client is not None or api_url or region:
             raise ConfigError("sandbox= starts the local emulator: do not combine it with a region, api_url or api_client.")
-        from .sandbox import Sandbox  # the one place the client starts the sandbox
+        from .sandbox import Churn, Faults, Sandbox  # the one place the client starts the sandbox
 
         settings = dict(sandbox) if isinstance(sandbox, Mapping) else {}
         over_http = bool(settings.pop("http", False))
+        for name, kind in (("faults", Faults), ("churn", Churn)):  # plain dicts are welcome in notebooks
+            if isinstance(settings.get(name), Mapping):
+                settings[name] = kind(**settings[name])
         sb = Sandbox(**settings)
         if over_http:
             hosts = resolve_hosts(api_url=sb.serve())

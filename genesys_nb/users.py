@@ -82,14 +82,14 @@ class UsersPageNumberPaginator(PageNumberPaginator):
 
     def explain(self, error: GenesysError, position: Any) -> GenesysError:
         page_size = int(self.params.get("pageSize", 25))
-        if (isinstance(error, BadRequest) and self.params.get("state") == "inactive"
-                and (int(position) - 1) * page_size >= INACTIVE_CAP - page_size):
+        if isinstance(error, BadRequest) and self.params.get("state") == "inactive" and int(position) > 1:
+            reached = (int(position) - 1) * page_size
             return DeepPagingLimit(
-                f"Genesys refuses to page inactive users beyond {INACTIVE_CAP:,} records with page numbers "
-                f"(GET {USERS_PATH}, page {position} of size {page_size}), although its pageCount counts more. "
-                f"The records past the cap are reachable only through the cursor endpoint {QUERY_PATH}: use "
-                f"strategy='auto' or 'cursor', with an OAuth client that has directory:user:view in all divisions. "
-                f"Everything before the cap was returned.",
+                f"Genesys refused page {position} of inactive users (records from {reached:,} on) with page numbers "
+                f"(GET {USERS_PATH}): it caps state=inactive paging at {INACTIVE_CAP:,} records, although its "
+                f"pageCount counts more. The records past the cap are reachable only through the cursor endpoint "
+                f"{QUERY_PATH}: use strategy='auto' or 'cursor', with an OAuth client that has directory:user:view "
+                f"in all divisions. The first {reached:,} records were returned.",
                 status=error.status, code=error.code, api_message=error.api_message,
                 correlation_id=error.correlation_id, url=error.url)
         return error

@@ -1,0 +1,71 @@
+"""Shared fixtures: clients connected to a fresh sandbox, in-process or over real loopback HTTP."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import genesys_nb as gnb
+from genesys_nb.retrying import RetryPolicy
+
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+#: Quick retries for tests: faults are retried after milliseconds, not seconds.
+FAST_RETRY = RetryPolicy(base_delay=0.005, max_delay=0.05, default_retry_after=0.05)
+
+
+@pytest.fixture(params=["in-process", "http"])
+def mode(request):
+    """Run a test against the sandbox both in-process (an httpx transport) and over real HTTP."""
+    return request.param
+
+
+@pytest.fixture
+def make_client():
+    """make_client(mode="in-process", client_id=None, retry=FAST_RETRY, pace=None, **sandbox_settings).
+
+    Rate limiting is off unless asked for, and pacing follows it."""
+    made = []
+
+    def factory(mode="in-process", *, client_id=None, client_secret=None, retry=FAST_RETRY, pace=None, **settings):
+        settings.setdefault("rate_limit", None)
+        if pace is None:
+            pace = settings["rate_limit"] is not None
+        if mode == "http":
+            settings["http"] = True
+        client = gnb.connect(sandbox=settings, client_id=client_id, client_secret=client_secret, retry=retry,
+                             pace=pace)
+        made.append(client)
+        return client
+
+    yield factory
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def sandbox_process():
+    """sandbox_process(users=..., **flags) -> base URL of a sandbox served by a separate process (so that a test
+    measures the client alone). Flags are the shell command's, e.g. latency_ms=5 -> --latency-ms 5."""
+    import subprocess
+    import sys
+
+    procs = []
+
+    def start(users: int, **flags) -> str:
+        args = [sys.executable, "-u", "-m", "genesys_nb.sandbox", "--users", str(users), "--port", "0"]
+        flags.setdefault("rate_limit", 0)
+        for key, value in flags.items():
+            args += [f"--{key.replace('_', '-')}", str(value)]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs.append(proc)
+        for line in proc.stdout:
+            if line.startswith("Sandbox URL:"):
+                return line.split()[-1]
+        raise RuntimeError(f"the sandbox process did not start (exit {proc.wait()})")
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
