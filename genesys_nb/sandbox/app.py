@@ -64,18 +64,22 @@ class Context:
 
     @property
     def config(self) -> SandboxConfig:
+        """The sandbox configuration."""
         return self.app.config
 
     @property
     def org(self) -> Org:
+        """The synthetic org."""
         return self.app.org
 
     @property
     def renderer(self) -> Renderer:
+        """The user-record renderer."""
         return self.app.renderer
 
     @property
     def search(self) -> SearchIndex:
+        """The user-search index."""
         return self.app.search
 
 

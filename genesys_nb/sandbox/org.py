@@ -107,10 +107,15 @@ class Org:
         listing = self.listing(state)
         return self.codec.encode_many(listing.indices(0, len(listing)))
 
+    @property
+    def index_limit(self) -> int:
+        """One past the highest user index ever allocated (base users plus churn creations)."""
+        return self._count
+
     def user_index(self, user_id: str) -> int | None:
         """Index of a live (not purged) user, or None."""
         index = self.codec.decode(user_id)
-        if index is None or index >= self._count or self._state[index] == PURGED:
+        if index is None or index >= self.index_limit or self._state[index] == PURGED:
             return None
         return index
 

@@ -65,14 +65,15 @@ class Renderer:
         if not self.prerender:
             return orjson.Fragment(orjson.dumps(self.render(idx, expand)))
         keys = [(i, expand) for i in idx.tolist()]
-        cache = self._cache
-        missing = [k for k in keys if k not in cache]
+        blobs = [self._cache.get(k) for k in keys]
+        missing = [n for n, blob in enumerate(blobs) if blob is None]
         if missing:
-            miss_idx = np.array([k[0] for k in missing], dtype=np.int64)
-            blobs = [orjson.dumps(d) for d in self._build(miss_idx, expand)]
+            fresh = [orjson.dumps(d) for d in self._build(idx[missing], expand)]
+            for n, blob in zip(missing, fresh):
+                blobs[n] = blob
             with self._cache_lock:
-                cache.update(zip(missing, blobs))
-        return orjson.Fragment(b"[" + b",".join([cache[k] for k in keys]) + b"]")
+                self._cache.update((keys[n], blob) for n, blob in zip(missing, fresh))
+        return orjson.Fragment(b"[" + b",".join(blobs) + b"]")
 
     def prerender_all(self, chunk: int = 2000) -> int:
         """Fill the cache with the default-field JSON of every live user; returns the count."""

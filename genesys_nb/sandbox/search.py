@@ -14,6 +14,7 @@ a query that never names `state` covers `search_default_states` only.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import re
 import threading
@@ -43,6 +44,9 @@ MAX_CRITERIA = 10
 MAX_VALUES = 50
 _CACHE_SIZE = 32
 _QUERY_STRING_FIELDS = ("name", "email", "username", "department", "title")
+_EXACT_TYPES = ("EXACT", "TERM", "TERMS")
+_ADDRESS = re.compile(r"^[a-z]+\.[a-z]+(\d{1,8})@")
+_DUP_REACH = 51  # a duplicated address is reused by users at most this far after its owner
 
 
 @dataclass(frozen=True)
@@ -264,8 +268,10 @@ def _match(crit: dict, cols: _Columns) -> np.ndarray:
             out |= cols.present(name)
         elif ctype in COMPARE_TYPES:
             out |= cols.compare(name, ctype, crit)
-        elif ctype == "EXACT" and name == "id":
+        elif ctype in _EXACT_TYPES and name == "id":
             out |= cols.ids_in([str(v) for v in _values(crit)])
+        elif ctype in _EXACT_TYPES and name in ("email", "username"):
+            out |= cols.addresses_in(name, [str(v) for v in _values(crit)])
         else:
             out |= cols.text(name, _text_predicate(ctype, _values(crit)))
     return out
@@ -342,9 +348,7 @@ class _Columns:
             return codes, list(org.division_ids if name == "division.id" else org.division_names)
         if name == "name":
             first, last = self._get("name", lambda: t.name_codes(self.idx))
-            nl = len(vocab.LAST_NAMES)
-            words = [f"{f} {g}" for f in vocab.FIRST_NAMES for g in vocab.LAST_NAMES]
-            return first * nl + last, words
+            return first * len(vocab.LAST_NAMES) + last, _full_names()
         return None
 
     def _numeric(self, name: str) -> np.ndarray | None:
@@ -413,6 +417,19 @@ class _Columns:
         wanted = [i for i in (self.org.codec.decode(v.strip()) for v in values) if i is not None]
         return np.isin(self.idx, np.array(wanted, dtype=np.int64))
 
+    def addresses_in(self, name: str, values: list[str]) -> np.ndarray:
+        """Exact email/username lookup without a string column: the address carries its owner's
+        index, and duplicates of it live within a few indices after the owner."""
+        wanted = {v.strip().lower() for v in values}
+        owners = {int(m.group(1)) for m in map(_ADDRESS.match, wanted) if m}
+        near = sorted({i for n in owners for i in range(max(0, n - 1), n + _DUP_REACH)} if name == "email" else owners)
+        cand = np.array([i for i in near if i < self.org.index_limit], dtype=np.int64)
+        if len(cand) == 0:
+            return np.zeros(self.n, dtype=bool)
+        got = self.traits.emails(cand) if name == "email" else self.traits.canonical_emails(cand)
+        hits = [i for i, addr in zip(cand.tolist(), got) if addr is not None and addr.lower() in wanted]
+        return np.isin(self.idx, np.array(hits, dtype=np.int64))
+
     def sort_rank(self, name: str, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rank, missing) per hit for sorting by a field; missing values sort last."""
         coded = self._coded(name)
@@ -434,6 +451,12 @@ class _Columns:
         rank = np.empty(len(keys), dtype=np.int64)
         rank[order] = np.arange(len(keys))
         return rank, np.array([k is None for k in keys], dtype=np.int8)
+
+
+@functools.lru_cache(maxsize=1)
+def _full_names() -> list[str]:
+    """Every "First Last" the org can produce, indexed by first * len(LAST_NAMES) + last."""
+    return [f"{f} {g}" for f in vocab.FIRST_NAMES for g in vocab.LAST_NAMES]
 
 
 def _cmp(x: Any, ctype: str, lo: Any, hi: Any, v: Any) -> Any:

@@ -131,3 +131,17 @@ def test_async_transport(make_sandbox):
 
     elapsed, pages = asyncio.run(main())
     assert all(p.status_code == 200 for p in pages) and elapsed < 0.6
+
+
+def test_chunked_request_body_over_http(make_sandbox):
+    sb = make_sandbox(users=40)
+    url = sb.serve()
+
+    def chunks():
+        yield b'{"query": [{"type": "MATCH_ALL"}],'
+        yield b' "pageSize": 5}'
+
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {sb.issue_token()}"}) as http:
+        r = http.post("/api/v2/users/search", content=chunks(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 200 and r.json()["pageSize"] == 5
+        assert http.get("/api/v2/organizations/me").status_code == 200  # same connection still in sync

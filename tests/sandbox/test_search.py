@@ -83,6 +83,19 @@ def test_exact_contains_starts_with(big):
         _expect(everyone, lambda u: u.get("department", "").lower().startswith(("bill", "sal")))
 
 
+def test_exact_address_lookups_find_duplicates(big):
+    sb, api, everyone = big
+    active = [u for u in everyone if u["state"] == "active" and "email" in u]
+    emails = [u["email"] for u in active]
+    dup = next(e for e in emails if emails.count(e) > 1)
+    assert _all_ids(api, {"type": "EXACT", "fields": ["email"], "value": dup}) == \
+        [u["id"] for u in active if u["email"] == dup]
+    names = [active[3]["username"], active[9]["username"].upper(), "nobody@nowhere.example"]
+    assert _all_ids(api, {"type": "TERMS", "fields": ["username"], "values": names}) == \
+        [active[3]["id"], active[9]["id"]]
+    assert _all_ids(api, {"type": "EXACT", "fields": ["email", "username"], "value": "x.y99999999@z"}) == []
+
+
 def test_range_on_dates_and_numbers(big):
     sb, api, everyone = big
     crit = {"type": "RANGE", "fields": ["dateLastLogin"], "startValue": "2025-12-10T00:00:00.000Z",
