@@ -1,0 +1,69 @@
+"""What the panels share: the lazy ipywidgets import, plain-words errors, and the displayable base class."""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import GenesysError
+
+ENV_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
+ENV_SECRET = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
+ENV_REGION = "GENESYSCLOUD_REGION"
+
+
+def ipywidgets() -> Any:
+    """ipywidgets, imported on first use so that ``import genesys_nb`` never needs a notebook stack."""
+    try:
+        import ipywidgets as W
+    except ImportError as exc:  # pragma: no cover - ipywidgets is a dependency; this guards odd installs
+        raise ImportError("The notebook panels need ipywidgets: pip install ipywidgets") from exc
+    return W
+
+
+def plain_error(exc: BaseException, secrets: Iterable[str | None] = ()) -> str:
+    """The exception as one line for people: its own message, never a traceback, never a secret.
+
+    Toolkit errors (:class:`~genesys_nb.GenesysError`) are written for people already. Anything else gets its type
+    name in front so the message still makes sense out of context. Every known secret is masked as a last guard.
+    """
+    text = str(exc).strip() or "no details were given"
+    if not isinstance(exc, GenesysError):
+        text = f"{type(exc).__name__}: {text}"
+    for secret in {s for s in secrets if s}:
+        text = text.replace(secret, "***")
+    return " ".join(text.split())
+
+
+def env_secrets() -> list[str | None]:
+    """The secret from the environment, to mask in anything shown."""
+    return [os.environ.get(ENV_SECRET)]
+
+
+def status_html(text: str, kind: str = "info") -> str:
+    """A one-line status in the panel's colours: ``info``, ``ok``, ``busy`` or ``error``."""
+    colour = {"ok": "#1b7f3b", "error": "#b00020", "busy": "#555", "info": "#333"}[kind]
+    icon = {"ok": "✔ ", "error": "✖ ", "busy": "… ", "info": ""}[kind]
+    return f"<span class='gnb-status gnb-{kind}' style='color:{colour}'>{icon}{html.escape(text)}</span>"
+
+
+class Panel:
+    """A panel: plain Python state plus an ipywidgets tree in :attr:`widget`; shows itself when it ends a cell."""
+
+    widget: Any
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.message}>" if getattr(self, "message", "") else f"<{type(self).__name__}>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # The widget's own text/plain lists its children's values (a typed secret too): give a summary instead.
+        data = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(data, dict):
+            data["text/plain"] = repr(self)
+        return data
+
+    def _set_status(self, text: str, kind: str = "info") -> None:
+        self.message = text
+        self.status.value = status_html(text, kind)

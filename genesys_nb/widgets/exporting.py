@@ -1,0 +1,294 @@
+"""Step 3: export the chosen users to a file, with a progress bar, Cancel, and Resume of an interrupted export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import GenesysError
+from ._common import Panel, env_secrets, ipywidgets, plain_error, status_html
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..export import ExportSummary
+    from ..paging import Page
+    from .filters import FilterPanel, UserQuery
+
+__all__ = ["ExportPanel", "ExportCancelled"]
+
+THREAD_NAME = "genesys-nb-export"
+
+
+class _PanelThreadsSayItThemselves(logging.Filter):
+    """The export logs how to resume with ``resume=True``; in the panel, its status line says it in its own words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return threading.current_thread().name != THREAD_NAME
+
+
+logging.getLogger("genesys_nb.export").addFilter(_PanelThreadsSayItThemselves())
+
+SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "ndjson": ".ndjson"}
+FORMAT_OF_SUFFIX = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
+
+
+class ExportCancelled(GenesysError):
+    """The export was cancelled from the panel; its checkpoint is kept so that Resume continues it."""
+
+
+class _WatchedStream:
+    """A stream seen through the panel: reports each page, and stops between pages once cancel is set.
+
+    Everything else (fingerprint, expand, ``total_hint``...) is the wrapped stream's; ``resumed`` wraps the
+    continued stream the same way, so an export resumed from its checkpoint stays cancellable.
+    """
+
+    def __init__(self, stream: Any, cancel: threading.Event, on_page: Callable[[Page], None]) -> None:
+        self._stream = stream
+        self._cancel = cancel
+        self._on_page = on_page
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def pages(self) -> Iterator[Page]:
+        for page in self._stream.pages():
+            if self._cancel.is_set():
+                self._stream.close()
+                raise ExportCancelled("The export was cancelled.")
+            self._on_page(page)
+            yield page
+
+    def resumed(self, token: str | None) -> _WatchedStream:
+        return _WatchedStream(self._stream.resumed(token), self._cancel, self._on_page)
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _where(query: UserQuery) -> Any:
+    """The query's record filter with a key, so a checkpoint written with another filter is refused on resume."""
+    if query.where is None:
+        return None
+    from ..filters import Where
+
+    digest = hashlib.sha256(repr((sorted(query.divisions), query.text.strip().casefold())).encode()).hexdigest()
+    return Where(record=query.matches, text=query.describe(), key=f"panel:{digest[:16]}")
+
+
+def _tqdm_bar(total: int | None, initial: int, desc: str) -> Any:
+    """A ``tqdm.auto`` bar: in Jupyter its widget is returned undisplayed (the panel shows it), else a text bar."""
+    from tqdm.auto import tqdm
+
+    kwargs: dict[str, Any] = dict(total=total, initial=initial, desc=desc, unit=" users", unit_scale=True,
+                                  dynamic_ncols=True, file=sys.stderr)
+    try:
+        from tqdm.notebook import tqdm_notebook
+        if issubclass(tqdm, tqdm_notebook):
+            kwargs["display"] = False
+    except ImportError:  # pragma: no cover - tqdm.notebook needs ipywidgets, which the panels have
+        pass
+    return tqdm(**kwargs)
+
+
+def _checkpointed_records(checkpoint: Path) -> int:
+    try:
+        return int(json.loads(checkpoint.read_text()).get("records", 0))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0
+
+
+class ExportPanel(Panel):
+    """Format, path, Export and Cancel buttons, a ``tqdm.auto`` progress bar, a summary, and Resume.
+
+    The export runs in a background thread (``background=False`` runs it in the caller, for scripts) and Cancel
+    stops it between two pages; what was written stays with a checkpoint, and Resume continues from there. A missing
+    output folder is created. :attr:`summary` holds the :class:`~genesys_nb.export.ExportSummary` when done;
+    :attr:`records_read`, :attr:`pages_read`, :attr:`cancelled` and :attr:`error` follow a running export.
+    """
+
+    def __init__(self, source: FilterPanel, *, path: str = "exports/users.parquet", page_size: int = 500,
+                 background: bool = True) -> None:
+        W = ipywidgets()
+        self.filters = source
+        self.page_size = page_size
+        self.background = background
+        self.summary: ExportSummary | None = None
+        self.error: str | None = None
+        self.cancelled = False
+        self.records_read = self.pages_read = 0
+        self.message = ""
+        self._thread: threading.Thread | None = None
+        self._cancel = threading.Event()
+        self._last: tuple[str, Any] | None = None  # (path, query) of the run that was interrupted
+        self._bar: Any = None
+
+        wide = {"description_width": "90px"}
+        fmt = FORMAT_OF_SUFFIX.get(Path(path).suffix.lower(), "parquet")
+        self.format = W.Dropdown(options=[("Parquet", "parquet"), ("CSV", "csv"), ("NDJSON (JSON lines)", "ndjson")],
+                                 value=fmt, description="Format", style=wide)
+        self.path = W.Text(value=path, description="File", style=wide, placeholder="exports/users.parquet")
+        self.overwrite = W.Checkbox(value=False, description="Replace an existing file", indent=False)
+        self.export_button = W.Button(description="Export", button_style="success", icon="download", disabled=True)
+        self.cancel_button = W.Button(description="Cancel", button_style="warning", icon="stop", disabled=True)
+        self.resume_button = W.Button(description="Resume", icon="play", disabled=True,
+                                      tooltip="Continue an interrupted export of this file from its checkpoint")
+        self.progress = W.Box()
+        self.status = W.HTML()
+        self.summary_html = W.HTML()
+        self.format.observe(self._format_changed, names="value")
+        self.path.observe(self._path_changed, names="value")
+        self.export_button.on_click(lambda _button: self.start())
+        self.cancel_button.on_click(lambda _button: self.cancel())
+        self.resume_button.on_click(lambda _button: self.start(resume=True))
+        self._set_status("Connect first.")
+        self.widget = W.VBox([self.format, self.path, self.overwrite,
+                              W.HBox([self.export_button, self.cancel_button, self.resume_button]),
+                              self.progress, self.status, self.summary_html])
+        self.widget.add_class("gnb-export")
+        source.on_client(self._got_client)
+
+    # -- state --------------------------------------------------------------------------------------------------
+    @property
+    def client(self) -> Client | None:
+        return self.filters.client
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def checkpoint_path(self) -> Path:
+        """Where an interrupted export of the current file keeps its checkpoint."""
+        path = Path(self.path.value.strip() or "users").expanduser()
+        return path.with_name(path.name + ".checkpoint.json")
+
+    def _got_client(self, _client: Client) -> None:
+        self._set_status("Ready: choose a file and Export.")
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        busy = self.running
+        ready = self.client is not None and bool(self.path.value.strip())
+        self.export_button.disabled = busy or not ready
+        self.cancel_button.disabled = not busy
+        self.resume_button.disabled = busy or not ready or not self.checkpoint_path().exists()
+
+    def _format_changed(self, change: dict) -> None:
+        """A new format renames the file's known suffix (or adds one)."""
+        path = Path(self.path.value.strip())
+        suffix = path.suffix.lower()
+        if path.name and FORMAT_OF_SUFFIX.get(suffix) != change["new"] and (suffix in FORMAT_OF_SUFFIX or not suffix):
+            self.path.value = str(path.with_suffix(SUFFIXES[change["new"]]))
+
+    def _path_changed(self, change: dict) -> None:
+        """A file name with a known suffix picks its format."""
+        fmt = FORMAT_OF_SUFFIX.get(Path(change["new"].strip()).suffix.lower())
+        if fmt and fmt != self.format.value:
+            self.format.value = fmt
+        self._sync_buttons()
+
+    # -- running ------------------------------------------------------------------------------------------------
+    def start(self, resume: bool = False) -> None:
+        """Start the export (what Export does), or continue the interrupted one with ``resume=True``."""
+        if self.running:
+            return
+        if self.client is None:
+            self._set_status("Connect first.", "error")
+            return
+        path = Path(self.path.value.strip()).expanduser()
+        if not resume and not self.overwrite.value:  # the export would refuse: say it in the panel's own words
+            if self.checkpoint_path().exists():
+                self._set_status(f"An interrupted export of {path.name} is waiting: Resume continues it, or tick "
+                                 f"'Replace an existing file' to start over.", "error")
+                return
+            if path.exists():
+                self._set_status(f"{path} already exists: tick 'Replace an existing file', or choose another "
+                                 f"name.", "error")
+                return
+        query = self._last[1] if resume and self._last and self._last[0] == str(path) else self.filters.query()
+        self.summary, self.error, self.cancelled = None, None, False
+        self.records_read = self.pages_read = 0
+        self.summary_html.value = ""
+        self._cancel.clear()
+        self._last = (str(path), query)
+        try:
+            stream = query.stream(self.client, page_size=self.page_size)
+            total = stream.total_hint()
+        except Exception as exc:
+            self._failed(exc)
+            return
+        if resume:  # the bar and counts go on from what the interrupted run read
+            self.records_read = _checkpointed_records(self.checkpoint_path())
+        self._bar = _tqdm_bar(total, self.records_read, path.name)
+        container = getattr(self._bar, "container", None)
+        self.progress.children = (container,) if container is not None else ()
+        verb = "Resuming" if resume else "Exporting"
+        self._set_status(f"{verb} {query.describe()} to {path}…", "busy")
+        watched = _WatchedStream(stream, self._cancel, self._page_done)
+        args = (watched, path, query, resume, self.overwrite.value)
+        if self.background:
+            self._thread = threading.Thread(target=self._run, args=args, name=THREAD_NAME, daemon=True)
+            self._thread.start()
+            self._sync_buttons()
+        else:
+            self._run(*args)
+
+    def _page_done(self, page: Page) -> None:
+        self.pages_read += 1
+        self.records_read += len(page.items)
+        if self._bar is not None:
+            self._bar.update(len(page.items))
+        self.status.value = status_html(f"Exporting: {self.records_read:,} users read ({self.pages_read} pages)…",
+                                        "busy")
+
+    def _run(self, stream: _WatchedStream, path: Path, query: UserQuery, resume: bool, overwrite: bool) -> None:
+        from ..export import export
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            summary = export(stream, path, format=self.format.value, overwrite=overwrite, resume=resume,
+                             progress=False, where=_where(query))
+        except ExportCancelled:
+            self.cancelled = True
+            self._set_status(f"Cancelled after {self.records_read:,} users read. What was written is kept with a "
+                             f"checkpoint: Resume continues from there.", "info")
+        except Exception as exc:
+            self._failed(exc)
+        else:
+            self.summary = summary
+            self._last = None
+            size = summary.bytes / 1000
+            again = " (resumed)" if summary.resumed else ""
+            self._set_status(f"Exported {summary.rows:,} rows to {summary.path} ({size:,.1f} kB, "
+                             f"{summary.seconds:.1f} s){again}.", "ok")
+            self.summary_html.value = summary._repr_html_()
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+            self._thread = None
+            self._sync_buttons()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error = plain_error(exc, env_secrets())
+        more = " Resume continues from the checkpoint." if self.checkpoint_path().exists() else ""
+        self._set_status(f"Export failed: {self.error}{more}", "error")
+        self._sync_buttons()
+
+    def cancel(self) -> None:
+        """Stop the running export after the page being fetched; its checkpoint is kept for Resume."""
+        if self.running:
+            self._cancel.set()
+            self._set_status("Cancelling after the current page…", "busy")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a running export to end; True when it has."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return not self.running
