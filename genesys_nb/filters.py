@@ -17,7 +17,8 @@
 
   Operators: ``== != < <= > >=``, ``contains``, ``icontains`` (ignoring case), ``startswith``, ``endswith``,
   ``in [...]``, ``not in [...]``, ``is null``, ``is not null`` (``== null`` / ``!= null`` too), ``and``, ``or``,
-  ``not`` (also ``&``/``&&``, ``|``/``||``, ``!``) and parentheses. Values are "double" or 'single' quoted text, numbers, ``true``, ``false`` and ``null``.
+  ``not`` (also ``&``/``&&``, ``|``/``||``, ``!``) and parentheses. Values are "double" or 'single' quoted
+  text, numbers, ``true``, ``false`` and ``null``.
   A text value compared with a datetime column is read as an ISO date or time (UTC unless it says otherwise).
   ``contains`` on a list column (``profile_skills contains "SQL"``) tests membership. As in SQL, a comparison
   with a missing value is false, so rows where the column is null are dropped unless you ask for ``is null``.

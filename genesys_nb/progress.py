@@ -19,7 +19,7 @@ class _NullBar:
     def update(self, n: int = 1) -> None:
         self.n += n
 
-    def set_postfix(self, *args: Any, **kwargs: Any) -> None:
+    def set_postfix_str(self, *args: Any, **kwargs: Any) -> None:
         pass
 
     def set_description(self, *args: Any, **kwargs: Any) -> None:
@@ -52,7 +52,7 @@ class ProgressBar:
         if written is not None:
             self.written = written
         self._bar.update(records)
-        self._bar.set_postfix(pages=self.pages, rows=self.written, refresh=False)
+        self._bar.set_postfix_str(f"pages={self.pages:,}, rows={self.written:,}", refresh=False)
 
     def note(self, text: str) -> None:
         self._bar.set_description(text)

@@ -27,7 +27,8 @@ def _uid(i: int) -> str:
 
 
 def iso(day: int, second: int = 0) -> str:
-    return f"2025-{1 + day % 12:02d}-{1 + day % 28:02d}T{second % 24:02d}:{second % 60:02d}:{(day * 7) % 60:02d}.{day % 1000:03d}Z"
+    return (f"2025-{1 + day % 12:02d}-{1 + day % 28:02d}T{second % 24:02d}:{second % 60:02d}:{(day * 7) % 60:02d}"
+            f".{day % 1000:03d}Z")
 
 
 def make_user(i: int, expand: tuple[str, ...] = ()) -> dict:

@@ -97,7 +97,8 @@ def test_wrong_json_types_are_coerced_not_fatal(caplog):
 
 
 def test_lenient_timestamps():
-    users = [{"id": "a", "dateLastLogin": "2025-01-02T03:04:05Z"}, {"id": "b", "dateLastLogin": "2025-01-02T03:04:05.123+01:00"},
+    users = [{"id": "a", "dateLastLogin": "2025-01-02T03:04:05Z"},
+             {"id": "b", "dateLastLogin": "2025-01-02T03:04:05.123+01:00"},
              {"id": "c", "dateLastLogin": "2025-01-02T03:04:05.123456789Z"}, {"id": "d", "dateLastLogin": "soon"}]
     col = users_to_polars(users, ("dateLastLogin",))["date_last_login"]
     assert col[0] == dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)

@@ -1,0 +1,383 @@
+"""``genesys-nb``: the command line. Export, count and peek at an org's users, or run the sandbox.
+
+Results go to stdout, progress bars and messages to stderr. Exit codes: 0 success, 1 the export failed locally
+(e.g. a full disk; the checkpoint is kept), 2 bad usage or configuration (nothing was sent), 3 authentication or
+permission refused, 4 the API or network kept failing after retries (the checkpoint is kept: rerun with
+``--resume``), 130 interrupted (Ctrl-C).
+
+The OAuth client secret is never a command-line option (it would land in shell history and process lists): it
+comes from ``GENESYSCLOUD_OAUTHCLIENT_SECRET`` or, on a terminal, from a prompt that does not echo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import AuthenticationError, ConfigError, ExportError, GenesysError, PermissionDenied
+
+__all__ = ["main", "build_parser"]
+
+ENV_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
+ENV_SECRET = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
+ENV_REGION = "GENESYSCLOUD_REGION"
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_API, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+EXAMPLES = """\
+examples:
+  # try everything offline against the built-in sandbox (no credentials needed)
+  genesys-nb users export users.parquet --sandbox --sandbox-users 50000
+  genesys-nb users head -n 5 --sandbox --expand dateLastLogin
+
+  # a real org: credentials from the environment, region by name
+  export GENESYSCLOUD_OAUTHCLIENT_ID=... GENESYSCLOUD_OAUTHCLIENT_SECRET=...
+  genesys-nb users count --region eu-west-1
+  genesys-nb users export users.ndjson --region eu-west-1 --expand groups,skills,dateLastLogin
+  genesys-nb users export active.csv --region eu-west-1 --where 'state == "active" and email != null'
+
+  # an export that stopped (network, rate limit, Ctrl-C): run the same command again with --resume
+  genesys-nb users export users.parquet --region eu-west-1 --resume
+
+  # the local emulator over HTTP (see genesys-nb sandbox --help)
+  genesys-nb sandbox --users 100000 --port 8080
+
+exit codes: 0 ok, 1 export failed locally (checkpoint kept), 2 bad usage or configuration, 3 authentication or
+permission refused, 4 API or network failure after retries (checkpoint kept; rerun with --resume), 130 interrupted.
+"""
+
+ABOUT = ("Export a Genesys Cloud org's user directory page by page into Parquet, NDJSON or CSV, count its users, or "
+         "peek at them: memory stays flat at any org size, files appear only when complete, and exports resume "
+         "where they stopped.")
+ABOUT_USERS = ("Work with the org's users (GET /api/v2/users/query, or page numbers on /api/v2/users when the cursor "
+               "endpoint is not allowed).")
+ABOUT_EXPORT = ("Stream every user into a file. It is written under a temporary name and renamed when complete; if the "
+                "run stops, a checkpoint is kept and the same command with --resume continues it without duplicates.")
+ABOUT_COUNT = ("Print the number of users: the API's total when it gives one (one request), otherwise (or with "
+               "--where / --exact) by paging through them.")
+ABOUT_HEAD = "Show the first N users (one request unless --where has to look further)."
+
+WHERE_HELP = """\
+filter rows before they are written, e.g. 'state == "active" and email != null',
+'department contains "Sales"', 'date_last_login < "2025-01-01" or date_last_login is null',
+'state in ["inactive", "deleted"]'. Operators: == != < <= > >= contains icontains startswith endswith
+in, not in, is null, is not null, and, or, not, parentheses. Columns are those of `genesys-nb users columns`."""
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=100)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32, width=110)
+
+
+def _connection_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("connection (credentials: GENESYSCLOUD_OAUTHCLIENT_ID / _SECRET; the secret is never a "
+                             "flag)")
+    g.add_argument("--region", help=f"Genesys Cloud region, e.g. us-east-1, eu-west-1 or mypurecloud.ie "
+                                    f"(default: ${ENV_REGION})")
+    g.add_argument("--api-url", help="API base URL instead of a region, e.g. https://api.mypurecloud.de")
+    g.add_argument("--login-url", help="login (token) base URL, when it cannot be derived from --api-url")
+    g.add_argument("--client-id", help=f"OAuth client id (default: ${ENV_ID}); the secret comes from ${ENV_SECRET} "
+                                       f"or a prompt")
+    g.add_argument("--sandbox", action="store_true", help="use the built-in emulator instead of a real org")
+    g.add_argument("--sandbox-users", type=_positive_or_zero, default=1000, metavar="N",
+                   help="users in the sandbox org (default 1000)")
+    g.add_argument("-v", "--verbose", action="store_true", help="log what the client does (fallbacks, retries)")
+    return p
+
+
+def _listing_options(*, page_size: bool = True) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("listing")
+    g.add_argument("--state", default="any", choices=("any", "active", "inactive", "deleted"),
+                   help="which users (default any: the API's own default, active, leaves the others out)")
+    g.add_argument("--expand", default="", metavar="A,B",
+                   help="expand values, comma-separated, e.g. groups,skills,dateLastLogin,authorization")
+    if page_size:
+        g.add_argument("--page-size", type=_positive, default=500, metavar="N", help="users per request (1-500)")
+        g.add_argument("--strategy", default="auto", choices=("auto", "cursor", "pages"),
+                       help="auto: the exact cursor listing, falling back to page numbers when it is not allowed")
+        g.add_argument("--concurrency", type=_positive, default=1, metavar="N",
+                       help="pages fetched at once (page-number listings only; default 1)")
+    return p
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _positive_or_zero(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``genesys-nb``."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="genesys-nb", formatter_class=_Formatter, epilog=EXAMPLES,
+                                     description=_wrap(ABOUT))
+    parser.add_argument("--version", action="version", version=f"genesys-nb {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{users,sandbox}")
+
+    users = commands.add_parser("users", help="export, count or show the org's users", formatter_class=_Formatter,
+                                description=_wrap(ABOUT_USERS), epilog=EXAMPLES)
+    sub = users.add_subparsers(dest="action", metavar="{export,count,head,columns}")
+    conn, listing = _connection_options(), _listing_options()
+
+    ex = sub.add_parser("export", parents=[conn, listing], formatter_class=_Formatter, epilog=EXAMPLES,
+                        help="stream the users into a .parquet, .ndjson/.jsonl or .csv file",
+                        description=_wrap(ABOUT_EXPORT))
+    ex.add_argument("out", metavar="OUT", help="output file: .parquet, .ndjson (or .jsonl) or .csv")
+    ex.add_argument("--format", choices=("parquet", "ndjson", "csv"),
+                    help="the format, when OUT's suffix does not say it")
+    ex.add_argument("--where", metavar="EXPR", help=WHERE_HELP)
+    ex.add_argument("--resume", action="store_true", help="continue an interrupted export of OUT from its checkpoint")
+    ex.add_argument("--overwrite", action="store_true", help="replace OUT (or an interrupted export of it)")
+    ex.add_argument("--chunk-rows", type=_positive, default=50_000, metavar="N",
+                    help="rows per Parquet row group and per write (default 50000)")
+    ex.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    ex.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    cnt = sub.add_parser("count", parents=[conn, _listing_options()], formatter_class=_Formatter, epilog=EXAMPLES,
+                         help="print how many users there are", description=_wrap(ABOUT_COUNT))
+    cnt.add_argument("--where", metavar="EXPR", help=WHERE_HELP)
+    cnt.add_argument("--exact", action="store_true", help="page through the users instead of trusting the total")
+
+    hd = sub.add_parser("head", parents=[conn, _listing_options()], formatter_class=_Formatter, epilog=EXAMPLES,
+                        help="show the first users", description=_wrap(ABOUT_HEAD))
+    hd.add_argument("-n", "--rows", type=_positive, default=10, metavar="N", help="how many (default 10)")
+    hd.add_argument("--where", metavar="EXPR", help=WHERE_HELP)
+    hd.add_argument("--columns", metavar="A,B", help="only these columns, comma-separated")
+    hd.add_argument("--format", choices=("table", "csv", "ndjson"), default="table", help="output format")
+
+    sub.add_parser("columns", parents=[_listing_options(page_size=False)], formatter_class=_Formatter,
+                   help="print the columns of user frames and files (no connection needed)",
+                   description=_wrap("Print the fixed user schema (column names and types) for the given --expand "
+                                     "values."))
+
+    commands.add_parser("sandbox", add_help=False, help="run the local Genesys Cloud API emulator over HTTP "
+                                                        "(genesys-nb sandbox --help)")
+    return parser
+
+
+# -- connecting ----------------------------------------------------------------------------------------------------
+def _connect(args: argparse.Namespace) -> Any:
+    import genesys_nb as gnb
+
+    if args.sandbox:
+        if args.region or args.api_url or args.login_url:
+            raise ConfigError("--sandbox runs the local emulator: do not combine it with --region, --api-url or "
+                              "--login-url.")
+        return gnb.connect(sandbox={"users": args.sandbox_users}, client_id=args.client_id)
+    client_id = args.client_id or os.environ.get(ENV_ID)
+    if not client_id:
+        raise ConfigError(f"No OAuth client id: pass --client-id or set {ENV_ID} (and {ENV_SECRET}). To try the "
+                          f"toolkit without an org, add --sandbox.")
+    secret = os.environ.get(ENV_SECRET)
+    if not secret:
+        if not sys.stdin.isatty():
+            raise ConfigError(f"No OAuth client secret: set {ENV_SECRET} (the command line never takes the secret as "
+                              f"an option).")
+        secret = getpass.getpass(f"OAuth client secret for {client_id}: ")
+    return gnb.connect(args.region, client_id=client_id, client_secret=secret, api_url=args.api_url,
+                       login_url=args.login_url)
+
+
+def _users(client: Any, args: argparse.Namespace, **extra: Any) -> Any:
+    return client.users(state=args.state, expand=args.expand, page_size=getattr(args, "page_size", 500),
+                        strategy=getattr(args, "strategy", "auto"), concurrency=getattr(args, "concurrency", 1),
+                        **extra)
+
+
+def _expand(args: argparse.Namespace) -> tuple[str, ...]:
+    from .users import check_expand
+
+    return check_expand(args.expand)
+
+
+# -- commands ------------------------------------------------------------------------------------------------------
+def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
+    from .export import check_target, export
+    from .filters import compile_where
+    from .schema import user_schema
+
+    expand = _expand(args)
+    where = compile_where(args.where, columns=user_schema(expand)) if args.where else None
+    check_target(args.out, format=args.format, overwrite=args.overwrite, resume=args.resume)  # before connecting
+    with _connect(args) as client:
+        stream = _users(client, args)
+        try:
+            summary = export(stream, args.out, format=args.format, overwrite=args.overwrite, resume=args.resume,
+                             progress=not args.no_progress, where=where, chunk_rows=args.chunk_rows)
+        except ExportError as exc:
+            if client.stats["requests"] == 0:
+                raise  # refused before any request: usage
+            raise _LocalFailure(str(exc)) from exc
+        except (GenesysError, KeyboardInterrupt) as exc:
+            exc.resume_hint = True  # type: ignore[attr-defined]
+            raise
+    for warning in summary.warnings:
+        print(f"genesys-nb: warning: {warning}", file=err)
+    if args.json:
+        import json
+
+        print(json.dumps(summary.as_dict()), file=out)
+    else:
+        again = " (resumed)" if summary.resumed else ""
+        print(f"wrote {summary.rows:,} users to {summary.path} ({summary.format}, {_size(summary.bytes)}) in "
+              f"{summary.seconds:.1f} s{again}: {summary.pages:,} pages, {summary.requests:,} requests", file=out)
+    return EXIT_OK
+
+
+class _LocalFailure(Exception):
+    """An export that failed on this machine (disk full...) after requests were sent."""
+
+
+def _size(n: int) -> str:
+    from .export import _human_bytes
+
+    return _human_bytes(n)
+
+
+def _cmd_count(args: argparse.Namespace, out: Any, err: Any) -> int:
+    from .filters import compile_where
+    from .schema import user_schema
+
+    expand = _expand(args)
+    where = compile_where(args.where, columns=user_schema(expand)) if args.where else None
+    with _connect(args) as client:
+        stream = _users(client, args)
+        total = None if (where is not None or args.exact) else stream.total_hint()
+        if total is None:
+            if where is None:
+                total = sum(len(page.items) for page in stream.pages())
+            else:
+                from .frames import iter_frames
+
+                with iter_frames(stream, chunk_size=100_000, backend="arrow", where=where) as reader:
+                    total = sum(chunk.num_rows for chunk in reader)
+    print(total, file=out)
+    return EXIT_OK
+
+
+def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
+    import polars as pl
+
+    from .filters import compile_where
+    from .frames import iter_frames
+    from .schema import user_schema
+
+    expand = _expand(args)
+    schema = user_schema(expand)
+    where = compile_where(args.where, columns=schema) if args.where else None
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    for name in columns or ():
+        if name not in schema:
+            raise ConfigError(f"Unknown column {name!r}; see `genesys-nb users columns`.")
+    with _connect(args) as client:
+        stream = _users(client, args, **({} if where is not None else {"max_items": args.rows}))
+        with iter_frames(stream, chunk_size=args.rows, where=where) as reader:
+            df = next(reader, None)
+    if df is None:
+        df = pl.DataFrame(schema=schema)
+    if columns:
+        df = df.select(columns)
+    if args.format == "csv":
+        from .export import _csv_ready
+
+        out.write(_csv_ready(df).write_csv(datetime_format="%Y-%m-%dT%H:%M:%S%.3fZ"))
+    elif args.format == "ndjson":
+        out.write(df.write_ndjson())
+    else:
+        with pl.Config(tbl_rows=args.rows, tbl_cols=-1, fmt_str_lengths=48, tbl_width_chars=10_000,
+                       tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=False):
+            print(df, file=out)
+    return EXIT_OK
+
+
+def _cmd_columns(args: argparse.Namespace, out: Any, err: Any) -> int:
+    from .schema import schema_table
+
+    print(schema_table(_expand(args)), file=out)
+    return EXIT_OK
+
+
+COMMANDS = {"export": _cmd_export, "count": _cmd_count, "head": _cmd_head, "columns": _cmd_columns}
+
+
+# -- entry point ---------------------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``genesys-nb`` with ``argv`` (default: the process's arguments); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "sandbox":
+        from .sandbox.cli import main as sandbox_main
+
+        return sandbox_main(argv[1:])
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (argparse printed it)
+        return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    if args.command == "users" and args.action is None:
+        print("genesys-nb users: choose one of export, count, head, columns (see genesys-nb users --help)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    out, err = sys.stdout, sys.stderr
+    _setup_logging(getattr(args, "verbose", False))
+    try:
+        return COMMANDS[args.action](args, out, err)
+    except KeyboardInterrupt as exc:
+        hint = " Run the same command with --resume to continue." if getattr(exc, "resume_hint", False) else ""
+        print(f"\ngenesys-nb: interrupted.{hint}", file=err)
+        return EXIT_INTERRUPTED
+    except (ConfigError, ExportError) as exc:
+        print(f"genesys-nb: error: {exc}", file=err)
+        return EXIT_USAGE
+    except _LocalFailure as exc:
+        print(f"genesys-nb: error: {exc}", file=err)
+        return EXIT_FAILED
+    except GenesysError as exc:
+        hint = (" The rows written so far are kept with a checkpoint: run the same command with --resume to "
+                "continue." if getattr(exc, "resume_hint", False) else "")
+        print(f"genesys-nb: error: {str(exc).rstrip('.')}.{hint}", file=err)
+        return EXIT_AUTH if isinstance(exc, (AuthenticationError, PermissionDenied)) else EXIT_API
+
+
+def _setup_logging(verbose: bool) -> None:
+    logger = logging.getLogger("genesys_nb")
+    if not any(getattr(h, "_genesys_nb_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("genesys-nb: %(levelname)s: %(message)s"))
+        handler._genesys_nb_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
