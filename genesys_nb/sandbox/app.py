@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -102,7 +103,6 @@ class App:
         self.faults = FaultPlan(config.faults, stream=0)
         self.token_faults = FaultPlan(config.faults, stream=1)
         self.stats = StatsCollector()
-        self.memo: dict = {}
         self._lock = threading.Lock()
         self._api_count = 0
         self._token_count = 0
@@ -187,6 +187,9 @@ class App:
                     self._count_listing(n)
             except ApiError as e:
                 resp = _error_response(e, cid)
+            except Exception:  # a sandbox bug: answer like the real API would, and say why on stderr
+                traceback.print_exc()
+                resp = _error_response(ApiError(500, "internal.server.error"), cid)
             if fault == TRUNCATED and resp.status == 200:
                 resp.body = self.faults.truncate(resp.body, n)
                 injected = fault

@@ -17,7 +17,8 @@ class OAuthClient:
     """A client-credentials OAuth client of the synthetic org.
 
     `all_divisions=False` models a client whose role lacks `directory:user:view` in all
-    divisions: it sees only `divisions` (division indices 0.., or division names or ids).
+    divisions: it sees only `divisions` (division indices 0.., or division names or ids;
+    None means the Home division only).
     """
 
     client_id: str

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from . import vocab
 from .errors import ApiError
 from .ids import entity_id
@@ -64,21 +62,9 @@ def group(ctx: Context, k: int, members: int) -> dict:
             "selfUri": f"/api/v2/groups/{gid}"}
 
 
-def _member_counts(ctx: Context) -> list[int]:
-    org = ctx.org
-    key = ("members", org.version)
-    cached = ctx.app.memo.get(key)
-    if cached is None:
-        listing = org.listing("any")
-        _, groups = org.traits.group_pairs(listing.indices(0, len(listing)))
-        cached = np.bincount(groups, minlength=len(org.group_ids)).tolist()
-        ctx.app.memo = {key: cached}
-    return cached
-
-
 def list_groups(ctx: Context) -> dict:
     """GET /api/v2/groups."""
-    counts = _member_counts(ctx)
+    counts = ctx.org.group_member_counts()
     return _numbered(ctx, "/api/v2/groups", [group(ctx, k, counts[k]) for k in range(len(ctx.org.group_ids))])
 
 
@@ -88,7 +74,7 @@ def get_group(ctx: Context) -> dict:
     if gid not in ctx.org.group_ids:
         raise ApiError(404, "not.found")
     k = ctx.org.group_ids.index(gid)
-    return group(ctx, k, _member_counts(ctx)[k])
+    return group(ctx, k, ctx.org.group_member_counts()[k])
 
 
 def organization(ctx: Context) -> dict:

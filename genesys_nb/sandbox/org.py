@@ -17,7 +17,7 @@ import numpy as np
 from . import vocab
 from .config import Churn, SandboxConfig
 from .ids import IdCodec, entity_id
-from .traits import ACTIVE, DELETED, INACTIVE, PURGED, STATE_CODES, Traits
+from .traits import ACTIVE, DELETED, INACTIVE, PURGED, Traits
 
 KEY_SHIFT = 20
 _STATE_FILTERS = {"active": (ACTIVE,), "inactive": (INACTIVE,), "deleted": (DELETED,),
@@ -95,6 +95,7 @@ class Org:
         self._listings: OrderedDict[tuple, Listing] = OrderedDict()
         self.version = 0
         self.events: list[ChurnEvent] = []
+        self._members: tuple[int, list[int]] | None = None
 
     # -- ground truth ------------------------------------------------------------------------
     @property
@@ -169,9 +170,14 @@ class Org:
                 self._listings.popitem(last=False)
             return listing
 
-    def state_code(self, name: str) -> int:
-        """Numeric code of a state name."""
-        return STATE_CODES[name]
+    def group_member_counts(self) -> list[int]:
+        """Members per group among live users (what expand=groups shows), cached per org version."""
+        with self._lock:
+            if self._members is None or self._members[0] != self.version:
+                listing = self.listing("any")
+                _, groups = self.traits.group_pairs(listing.indices(0, len(listing)))
+                self._members = (self.version, np.bincount(groups, minlength=len(self.group_ids)).tolist())
+            return self._members[1]
 
     # -- churn -------------------------------------------------------------------------------
     def apply_churn(self, churn: Churn, round_no: int, at: int) -> list[int]:
