@@ -112,9 +112,9 @@ def banner(sb: Sandbox) -> str:
     ] if line)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the sandbox until interrupted; returns the exit status."""
-    parser = build_parser()
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Run the sandbox until interrupted; returns the exit status. `prog` names the command in usage."""
+    parser = build_parser(prog) if prog else build_parser()
     args = parser.parse_args(argv)
     try:
         config = config_from_args(args)

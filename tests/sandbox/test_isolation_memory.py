@@ -87,3 +87,14 @@ def test_stats_snapshot_is_dict_like():
     assert sb.request_log[0].query == {"id": "a,b"}
     assert s.as_dict()["total_429s"] == 0 and s.peak_concurrent >= 1
     assert s.statuses == {200: 1}
+
+
+def test_prerender_cache_costs_about_the_json_size():
+    proc = psutil.Process()
+    gc.collect()
+    before = proc.memory_info().rss
+    sb = Sandbox(users=30_000, prerender=True, rate_limit=None)
+    grown = proc.memory_info().rss - before
+    json_bytes = sum(len(b) for b in sb.app.renderer._cache.values())
+    assert len(sb.app.renderer._cache) == 30_000
+    assert grown < 1.6 * json_bytes + 10 * 2**20, (grown, json_bytes)
