@@ -256,7 +256,7 @@ def _too_many(seconds: int) -> ApiError:
 
 
 def _error_response(e: ApiError, cid: str) -> Response:
-    return Response(e.status, error_body(e.status, e.code, e.message, cid, **e.extra), list(e.headers))
+    return Response(e.status, error_body(e.status, e.code, e.message, cid), list(e.headers))
 
 
 def _content_type(resp: Response) -> list[tuple[str, str]]:

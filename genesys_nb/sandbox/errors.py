@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
 MESSAGES = {
@@ -28,22 +26,18 @@ class ApiError(Exception):
     """Raised by endpoint code; turned into an ErrorBody response by the app."""
 
     def __init__(self, status: int, code: str, message: str | None = None,
-                 headers: list[tuple[str, str]] | None = None, **extra: Any) -> None:
+                 headers: list[tuple[str, str]] | None = None) -> None:
         super().__init__(message or MESSAGES.get(code, code))
         self.status = status
         self.code = code
         self.message = message or MESSAGES.get(code, code)
         self.headers = headers or []
-        self.extra = extra
 
 
 def invalid_value(value: object, field: str, allowed: str) -> ApiError:
     """400 invalid.value in the real message format."""
     return ApiError(400, "invalid.value",
-                    f"Value [{value}] is not valid for field type [{field}]. Allowable values are: {allowed}",
-                    messageWithParams="Value [{value}] is not valid for field type [{field}]. "
-                                      "Allowable values are: {allowed}",
-                    messageParams={"value": str(value), "field": field, "allowed": allowed})
+                    f"Value [{value}] is not valid for field type [{field}]. Allowable values are: {allowed}")
 
 
 def missing_permissions(*permissions: str) -> ApiError:
@@ -53,16 +47,10 @@ def missing_permissions(*permissions: str) -> ApiError:
                     f"Unable to perform the requested action. You are missing the following permission(s): {names}")
 
 
-def error_body(status: int, code: str, message: str, context_id: str, **extra: Any) -> bytes:
-    """ErrorBody JSON: message, code, status, contextId, details, errors (+ optional extras)."""
-    body: dict[str, Any] = {"message": message, "code": code, "status": status}
-    if extra.get("messageWithParams"):
-        body["messageWithParams"] = extra["messageWithParams"]
-        body["messageParams"] = extra.get("messageParams", {})
-    body["contextId"] = context_id
-    body["details"] = []
-    body["errors"] = []
-    return orjson.dumps(body)
+def error_body(status: int, code: str, message: str, context_id: str) -> bytes:
+    """ErrorBody JSON as real bodies carry it: message, code, status, contextId, details, errors."""
+    return orjson.dumps({"message": message, "code": code, "status": status, "contextId": context_id,
+                         "details": [], "errors": []})
 
 
 def oauth_error(error: str, description: str) -> bytes:

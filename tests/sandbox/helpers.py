@@ -34,6 +34,7 @@ def assert_error(resp: httpx.Response, status: int, code: str) -> dict:
     """The response is an ErrorBody with this status and code, contextId = correlation id."""
     assert resp.status_code == status, resp.text
     body = resp.json()
+    assert list(body) == ["message", "code", "status", "contextId", "details", "errors"]
     assert body["status"] == status and body["code"] == code, body
     assert body["contextId"] == resp.headers["ININ-Correlation-Id"]
     assert body["details"] == [] and body["errors"] == [] and body["message"]
