@@ -63,7 +63,7 @@ class ConnectPanel(Panel):
 
         wide = {"description_width": "90px"}
         self.sandbox = W.Checkbox(value=bool(sandbox), description="Use the offline sandbox org (no credentials)",
-                                  indent=False)
+                                  indent=False, layout=W.Layout(width="auto"))
         self.region = W.Dropdown(options=[(f"{n.replace('_', '-')} ({d})", n.replace("_", "-")) for n, d in REGIONS.items()],
                                  value=_env_region() or DEFAULT_REGION, description="Region", style=wide)
         self.api_note = W.HTML(f"API host: <code>{self.api_url}</code>" if self.api_url else "")

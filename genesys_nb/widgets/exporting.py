@@ -133,8 +133,10 @@ class ExportPanel(Panel):
         fmt = FORMAT_OF_SUFFIX.get(Path(path).suffix.lower(), "parquet")
         self.format = W.Dropdown(options=[("Parquet", "parquet"), ("CSV", "csv"), ("NDJSON (JSON lines)", "ndjson")],
                                  value=fmt, description="Format", style=wide)
-        self.path = W.Text(value=path, description="File", style=wide, placeholder="exports/users.parquet")
-        self.overwrite = W.Checkbox(value=False, description="Replace an existing file", indent=False)
+        self.path = W.Text(value=path, description="File", style=wide, placeholder="exports/users.parquet",
+                           layout=W.Layout(width="min(100%, 640px)"))
+        self.overwrite = W.Checkbox(value=False, description="Replace an existing file", indent=False,
+                                    layout=W.Layout(width="auto"))
         self.export_button = W.Button(description="Export", button_style="success", icon="download", disabled=True)
         self.cancel_button = W.Button(description="Cancel", button_style="warning", icon="stop", disabled=True)
         self.resume_button = W.Button(description="Resume", icon="play", disabled=True,

@@ -70,10 +70,12 @@ def preview_table(records: list[dict]) -> str:
     """A small HTML table of the records' main fields."""
     if not records:
         return ""
-    head = "".join(f"<th>{title}</th>" for title, _ in PREVIEW_COLUMNS)
-    rows = "".join("<tr>" + "".join(f"<td>{_cell(r, key)}</td>" for _, key in PREVIEW_COLUMNS) + "</tr>"
-                   for r in records)
-    return f"<table class='gnb-preview'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    cell = "padding:2px 10px;text-align:left;border-bottom:1px solid #ddd"
+    head = "".join(f"<th style='{cell}'>{title}</th>" for title, _ in PREVIEW_COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td style='{cell}'>{_cell(r, key)}</td>" for _, key in PREVIEW_COLUMNS)
+                   + "</tr>" for r in records)
+    return (f"<table class='gnb-preview' style='border-collapse:collapse;font-size:90%'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
 
 
 class FilterPanel(Panel):
