@@ -61,6 +61,7 @@ FORMATS: dict[str, tuple[str, ...]] = {"parquet": (".parquet", ".pq"), "ndjson":
 CHECKPOINT_VERSION = 1
 TEXT_FLUSH_BYTES = 8 << 20    # NDJSON/CSV: write out and checkpoint at least every 8 MB ...
 TEXT_FLUSH_SECONDS = 0.5      # ... or every half second
+PARQUET_ROLL_SECONDS = 60.0   # Parquet: close and checkpoint the part being written at least every minute
 PARQUET_COMPRESSION = "zstd"
 CSV_DATETIME = "%Y-%m-%dT%H:%M:%S%.3fZ"
 
@@ -293,7 +294,8 @@ class _SyncedFile(io.RawIOBase):
         return self._fh.fileno()
 
     def flush(self) -> None:
-        self._fh.flush()
+        if not self._fh.closed:
+            self._fh.flush()
 
     def close(self) -> None:
         if not self.closed:
@@ -323,19 +325,22 @@ def _csv_ready(df: pl.DataFrame) -> pl.DataFrame:
 
 
 class _Writer:
-    """Buffers converted pages and persists them; subclasses know one file format.
+    """Buffers converted pages, hands them to the file, and checkpoints what is durable; one subclass per format.
 
-    ``state`` is the last checkpoint written. ``flush()`` persists the whole buffer from that state (so a flush that
-    was interrupted can simply be repeated), writes the next checkpoint, and only then forgets the buffer."""
+    ``state`` is the last checkpoint written. Pages move from ``buffer`` (in memory) to ``pending`` (in the file,
+    not yet checkpointed) to the checkpoint. Every step can be repeated after an interruption: data is written from
+    the checkpointed position, and a checkpoint is written before the pages it covers are forgotten."""
 
     def __init__(self, target: Target, state: dict) -> None:
         self.target = target
         self.state = state
         self.buffer: list[tuple[Any, str | None, int, int]] = []  # (encoded piece, token, records, rows)
+        self.pending: list[tuple[str | None, int, int]] = []      # (token, records, rows) in the file, unconfirmed
         self.buffered_rows = 0
         self.buffered_bytes = 0
         self.last_flush = time.monotonic()
         self.warnings: list[str] = []
+        self.opened = False
 
     def open(self, resuming: bool) -> None:
         raise NotImplementedError
@@ -353,29 +358,45 @@ class _Writer:
     def due(self, chunk_rows: int) -> bool:
         raise NotImplementedError
 
-    def flush(self, **extra: Any) -> None:
-        """Persist the buffer, then checkpoint it (data first, so a checkpoint never points past the data)."""
-        new = dict(self.state)
+    def flush(self, *, final: bool = False, **extra: Any) -> None:
+        """Hand the buffer to the file, then checkpoint whatever is durable (data before its checkpoint, always)."""
         if self.buffer:
-            new.update(self.persist([b[0] for b in self.buffer]))
-            for _, token, records, rows in self.buffer:
+            self.persist([b[0] for b in self.buffer])
+            self.pending.extend(b[1:] for b in self.buffer)
+            self.buffer, self.buffered_rows, self.buffered_bytes = [], 0, 0
+        if self.durable(final):
+            new = {**self.state, **self.position()}
+            for token, records, rows in self.pending:
                 new["resume_token"] = token
                 new["records"] += records
                 new["rows"] += rows
                 new["pages"] += 1
                 new["complete"] = token is None
-        new.update(extra)
-        self.write_checkpoint(new)
-        self.state, self.buffer, self.buffered_rows, self.buffered_bytes = new, [], 0, 0
+            new.update(extra)
+            self.write_checkpoint(new)
+            self.state, self.pending = new, []
         self.last_flush = time.monotonic()
 
     def write_checkpoint(self, state: dict) -> None:
         state["updated"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         _atomic_write(self.target.checkpoint, orjson.dumps(state, option=orjson.OPT_INDENT_2))
 
-    def persist(self, pieces: list[Any]) -> dict:
-        """Write the pieces after the checkpointed data; return the new position (offset or part count)."""
+    def persist(self, pieces: list[Any]) -> None:
+        """Write the pieces after the data already handed to the file."""
         raise NotImplementedError
+
+    def durable(self, final: bool) -> bool:
+        """Whether everything handed to the file is on disk and may be checkpointed now."""
+        return True
+
+    def position(self) -> dict:
+        """Where the durable data ends (a byte offset, or a number of Parquet parts)."""
+        return {}
+
+    @property
+    def rows(self) -> int:
+        """Rows written or buffered so far."""
+        return int(self.state.get("rows", 0)) + sum(p[2] for p in self.pending) + self.buffered_rows
 
     def finish(self) -> None:
         """Write the final file under its temporary name and move it onto the final name."""
@@ -386,37 +407,37 @@ class _Writer:
 
 
 class _TextWriter(_Writer):
-    """NDJSON and CSV: append to ``<name>.part``, truncated to the checkpointed offset on resume."""
+    """NDJSON and CSV: append to ``<name>.part`` (flushed and fsynced), truncated to the checkpoint on resume."""
 
     def open(self, resuming: bool) -> None:
         part = self.target.part
-        offset = int(self.state.get("offset", 0))
+        self.offset = int(self.state.get("offset", 0))
         if resuming:
-            if not part.exists() or part.stat().st_size < offset:
+            if not part.exists() or part.stat().st_size < self.offset:
                 raise ExportError(f"The partial file {part.name} is missing or shorter than its checkpoint says; it "
                                   f"cannot be resumed. Pass overwrite=True to start over.")
             self.fh = open(part, "r+b")
-            self.fh.truncate(offset)
-            self.fh.seek(offset)
         else:
             self.fh = open(part, "wb")
-            self.state["offset"] = 0
 
     def due(self, chunk_rows: int) -> bool:
         return (self.buffered_bytes >= TEXT_FLUSH_BYTES or self.buffered_rows >= chunk_rows
                 or time.monotonic() - self.last_flush >= TEXT_FLUSH_SECONDS)
 
-    def persist(self, pieces: list[bytes]) -> dict:
-        offset = int(self.state.get("offset", 0))
+    def persist(self, pieces: list[bytes]) -> None:
         data = b"".join(pieces)
-        self.fh.seek(offset)
-        self.fh.truncate()  # drop whatever an interrupted flush left after the checkpointed data
+        self.fh.seek(self.offset)
+        self.fh.truncate()  # whatever an interrupted write left after the durable data goes
         _write_bytes(self.fh, data)
         _sync(self.fh)
-        return {"offset": offset + len(data)}
+        self.offset += len(data)
+
+    def position(self) -> dict:
+        return {"offset": self.offset}
 
     def finish(self) -> None:
         self.before_finish()
+        self.fh.truncate(self.offset)
         _sync(self.fh)
         self.fh.close()
         os.replace(self.target.part, self.target.path)
@@ -460,19 +481,17 @@ class _CsvWriter(_TextWriter):
                 if note not in self.warnings:
                     self.warnings.append(note)
             df = df.select([pl.col(c) if c in df.columns else pl.lit(None).alias(c) for c in columns])
-        if not df.height and self.state.get("offset", 0) + self.buffered_bytes > 0:
+        header = self.offset == 0 and self.buffered_bytes == 0
+        if not df.height and not header:
             return b""
         buf = io.BytesIO()
-        header = self.state.get("offset", 0) == 0 and self.buffered_bytes == 0
         _csv_ready(df).write_csv(buf, include_header=header, datetime_format=CSV_DATETIME, date_format="%Y-%m-%d")
         return buf.getvalue()
 
     def before_finish(self) -> None:
         columns = self.state.get("columns")
-        if self.state.get("offset", 0) == 0 and columns:  # no rows at all: still write the header line
-            self.fh.seek(0)
-            self.fh.truncate()
-            _write_bytes(self.fh, (",".join(_csv_quote(c) for c in columns) + "\n").encode())
+        if self.offset == 0 and columns:  # no rows at all: still write the header line
+            self.persist([(",".join(_csv_quote(c) for c in columns) + "\n").encode()])
 
 
 def _csv_quote(name: str) -> str:
@@ -480,57 +499,113 @@ def _csv_quote(name: str) -> str:
 
 
 class _ParquetWriter(_Writer):
-    """Parquet: one part file per flushed chunk in ``<name>.parts/``, merged row group by row group at the end."""
+    """Parquet: row groups of ``chunk_rows`` rows streamed into a part file in ``<name>.parts/``.
+
+    A part is closed (footer written, fsynced, renamed) and checkpointed at the end, when the export fails, and
+    every ``PARQUET_ROLL_SECONDS`` in between, so a crash that skips every handler loses at most that much fetching.
+    An export that needed one part (the usual case for a run that was not interrupted and took under a minute)
+    is renamed into place as it is; several parts are merged row group by row group, with bounded memory."""
 
     def __init__(self, target: Target, state: dict, schema: pa.Schema | None, chunk_rows: int) -> None:
         super().__init__(target, state)
         self.schema = schema  # the user schema; None for other listings (unified at the end)
         self.chunk_rows = chunk_rows
+        self.parts = int(state.get("parts", 0))  # closed parts
+        self.part: pq.ParquetWriter | None = None
+        self.part_file: _SyncedFile | None = None
+        self.part_opened = 0.0
+        self.carry: pa.Table | None = None  # rows short of a whole row group, written when the part closes
+        self.broken = False
 
     def open(self, resuming: bool) -> None:
         folder = self.target.parts_dir
         if resuming:
-            keep = {self._name(i) for i in range(1, int(self.state.get("parts", 0)) + 1)}
+            keep = {self._name(i) for i in range(1, self.parts + 1)}
             missing = [n for n in sorted(keep) if not (folder / n).exists()]
             if missing:
                 raise ExportError(f"The partial export folder {folder.name} lacks {missing[0]}; it cannot be "
                                   f"resumed. Pass overwrite=True to start over.")
-            for extra in folder.iterdir():  # a part written after the last checkpoint: fetched again
+            for extra in folder.iterdir():  # a part that was never closed: its pages are fetched again
                 if extra.name not in keep:
                     extra.unlink()
         else:
             folder.mkdir(exist_ok=True)
-            self.state["parts"] = 0
         self.target.merging.unlink(missing_ok=True)
 
     @staticmethod
     def _name(i: int) -> str:
         return f"part-{i:06d}.parquet"
 
+    def _open_path(self) -> Path:
+        return self.target.parts_dir / (self._name(self.parts + 1) + ".open")
+
     def encode(self, piece: Any) -> pa.Table:
         return piece if isinstance(piece, pa.Table) else piece.to_arrow()
 
     def due(self, chunk_rows: int) -> bool:
-        return self.buffered_rows >= chunk_rows
+        return (self.buffered_rows >= chunk_rows
+                or (self.part is not None and time.monotonic() - self.part_opened >= PARQUET_ROLL_SECONDS))
 
-    def persist(self, pieces: list[pa.Table]) -> dict:
-        tables = [t for t in pieces if t.num_rows]
+    def persist(self, pieces: list[pa.Table]) -> None:
+        if self.broken:
+            raise ExportError("The Parquet part being written is damaged after an earlier error.")
+        tables = [t for t in ([self.carry] if self.carry is not None else []) + pieces if t.num_rows]
         if not tables:
-            return {}
+            return
+        self.carry = None  # folded into this write
         table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-        sink = pa.BufferOutputStream()
-        pq.write_table(table, sink, compression=PARQUET_COMPRESSION, row_group_size=max(table.num_rows, 1))
-        number = int(self.state.get("parts", 0)) + 1
-        final = self.target.parts_dir / self._name(number)
-        tmp = final.with_name(final.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            _write_bytes(fh, sink.getvalue().to_pybytes())
-            _sync(fh)
-        os.replace(tmp, final)
-        return {"parts": number}
+        whole = table.num_rows - table.num_rows % self.chunk_rows
+        part = self._part(table.schema)
+        try:
+            if whole:
+                part.write_table(table.slice(0, whole), row_group_size=self.chunk_rows)
+        except BaseException:
+            self.broken = True
+            raise
+        self.carry = table.slice(whole) if whole < table.num_rows else None
+
+    def _part(self, schema: pa.Schema) -> pq.ParquetWriter:
+        if self.part is None:
+            self.part_file = _SyncedFile(self._open_path())
+            self.part = pq.ParquetWriter(self.part_file, self.schema or schema, compression=PARQUET_COMPRESSION)
+            self.part_opened = time.monotonic()
+        elif self.schema is None and not self.part.schema.equals(schema):
+            self._close_part()  # another listing's columns changed: start a new part (unified when merged)
+            return self._part(schema)
+        return self.part
+
+    def durable(self, final: bool) -> bool:
+        if self.part is None and self.carry is not None and final:
+            self._part(self.carry.schema)
+        if self.part is None:
+            return True  # nothing in an open part: the pending pages (if any) are in closed parts or empty
+        if final or time.monotonic() - self.part_opened >= PARQUET_ROLL_SECONDS:
+            self._close_part()
+            return True
+        return False
+
+    def _close_part(self) -> None:
+        assert self.part is not None and self.part_file is not None
+        try:
+            if self.carry is not None:
+                self.part.write_table(self.carry, row_group_size=self.chunk_rows)
+            self.part.close()
+            self.part_file.flush()
+            os.fsync(self.part_file.fileno())
+            self.part_file.close()
+        except BaseException:
+            self.broken = True
+            self.part.is_open = False
+            raise
+        os.replace(self._open_path(), self.target.parts_dir / self._name(self.parts + 1))
+        self.parts += 1
+        self.part, self.part_file, self.carry = None, None, None
+
+    def position(self) -> dict:
+        return {"parts": self.parts}
 
     def finish(self) -> None:
-        parts = [self.target.parts_dir / self._name(i) for i in range(1, int(self.state.get("parts", 0)) + 1)]
+        parts = [self.target.parts_dir / self._name(i) for i in range(1, self.parts + 1)]
         schema = self.schema
         if schema is None:
             schemas = [pq.read_schema(p) for p in parts]
@@ -540,7 +615,7 @@ class _ParquetWriter(_Writer):
                 raise ExportError(f"The records' columns changed type between chunks ({exc}); export this listing "
                                   f"to NDJSON instead.") from None
         if len(parts) == 1 and pq.read_schema(parts[0]).equals(schema):
-            os.replace(parts[0], self.target.path)  # one chunk: it already is the whole file
+            os.replace(parts[0], self.target.path)  # one part: it already is the whole file
             return
         out = _SyncedFile(self.target.merging)
         try:
@@ -564,6 +639,15 @@ class _ParquetWriter(_Writer):
         finally:
             out.close()
         os.replace(self.target.merging, self.target.path)
+
+    def close(self) -> None:
+        """After a failure: drop the open part (its pages were not checkpointed and will be fetched again)."""
+        if self.part is not None:
+            self.part.is_open = False  # no footer: the file is deleted (and pyarrow must not write one later)
+        if self.part_file is not None:
+            self.part_file.close()
+            self._open_path().unlink(missing_ok=True)
+        self.part, self.part_file, self.carry = None, None, None
 
 
 def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
@@ -623,6 +707,7 @@ def export(stream: Stream, path: str | os.PathLike, *, format: str | None = None
     bar = None
     try:
         writer.open(resuming)
+        writer.opened = True
         if not resuming:
             writer.flush()  # the first checkpoint: the export exists from now on
         bar = progress_bar(stream, enabled=progress, desc=target.path.name, initial=int(state.get("records", 0)),
@@ -633,10 +718,10 @@ def export(stream: Stream, path: str | os.PathLike, *, format: str | None = None
                          writer.state["pages"])
             for page in source.pages():
                 writer.add(converter(page.items), page.resume_token, len(page.items))
-                if page.resume_token is None or writer.due(chunk_rows):
+                if writer.due(chunk_rows):
                     writer.flush(**progress_fields())
-                bar.page(len(page.items), int(writer.state["rows"]) + writer.buffered_rows)
-            writer.flush(**progress_fields(), complete=True)
+                bar.page(len(page.items), writer.rows)
+            writer.flush(final=True, complete=True, **progress_fields())
         writer.finish()
     except BaseException as exc:
         _save_what_was_fetched(writer, progress_fields)
@@ -683,9 +768,9 @@ def _requests(stream: Any) -> int:
 
 def _save_what_was_fetched(writer: _Writer, progress_fields: Any) -> None:
     """After a failure: write out the pages already fetched and checkpoint them, if the disk lets us."""
-    if not writer.buffer:
+    if not writer.opened:
         return
     try:
-        writer.flush(**progress_fields())
+        writer.flush(final=True, **progress_fields())
     except BaseException as exc:  # the disk may be full: the previous checkpoint stays valid
         log.debug("could not save the buffered pages after a failure: %s", exc)

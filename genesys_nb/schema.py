@@ -85,7 +85,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
@@ -106,7 +105,6 @@ def _struct(**fields: pa.DataType) -> pa.StructType:
 
 
 _REF = _struct(id=S, name=S)
-_CONTACT = pa.list_(_struct(address=S, display=S, mediaType=S))
 _PRESENCE = _struct(source=S, primary=pa.bool_(), presenceDefinition=_struct(id=S, systemPresence=S), message=S,
                     modifiedDate=TS)
 _ROUTING_ENTRY = pa.list_(_struct(id=S, name=S, proficiency=pa.float64(), state=S))
@@ -260,9 +258,7 @@ def _temporal(t: pa.DataType) -> bool:
 def _raw_schema(expand: frozenset[str]) -> pa.Schema:
     tree: dict[str, Any] = {}
     for c in _columns(expand):
-        if c.name == "primary_phone":
-            tree["primaryContactInfo"] = _CONTACT
-            tree["addresses"] = _CONTACT
+        if c.name == "primary_phone":  # found by _phones(), straight from the records
             continue
         node = tree
         for key in c.source[:-1]:
@@ -284,7 +280,7 @@ def users_to_arrow(records: list[dict], expand: Iterable[str] | str = ()) -> pa.
         raw = pa.Table.from_pylist(records, schema=raw_schema)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
         raw = pa.Table.from_pylist(_coerce_records(records, raw_schema), schema=raw_schema)
-    return _finish(raw, exp)
+    return _finish(raw, exp, _phones(records))
 
 
 def users_to_polars(records: list[dict], expand: Iterable[str] | str = ()) -> pl.DataFrame:
@@ -292,14 +288,12 @@ def users_to_polars(records: list[dict], expand: Iterable[str] | str = ()) -> pl
     return pl.from_arrow(users_to_arrow(records, expand))  # type: ignore[return-value]
 
 
-def _finish(raw: pa.Table, exp: frozenset[str]) -> pa.Table:
+def _finish(raw: pa.Table, exp: frozenset[str], phones: pa.Array) -> pa.Table:
     raw = raw.combine_chunks()
-    n = raw.num_rows
     arrays = []
     for c in _columns(exp):
         if c.name == "primary_phone":
-            arr = _primary_phone(raw.column("primaryContactInfo").chunk(0) if n else None,
-                                 raw.column("addresses").chunk(0) if n else None, n)
+            arr = phones
         else:
             col = raw.column(c.source[0])
             arr = col.chunk(0) if col.num_chunks else pa.array([], col.type)
@@ -311,27 +305,38 @@ def _finish(raw: pa.Table, exp: frozenset[str]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=_arrow_schema(exp))
 
 
-def _primary_phone(primary: pa.ListArray | None, addresses: pa.ListArray | None, n: int) -> pa.Array:
-    if not n:
-        return pa.array([], S)
-    return pc.coalesce(_first_phone(primary, n), _first_phone(addresses, n))
+def _phone_of(record: dict) -> str | None:
+    for key in ("primaryContactInfo", "addresses"):
+        for contact in record.get(key) or ():
+            if contact.get("mediaType") == "PHONE":
+                value = contact.get("address") or contact.get("display")
+                if value:
+                    return value
+    return None
 
 
-def _first_phone(contacts: pa.ListArray, n: int) -> pa.Array:
-    """Per row, the address (else display) of the first PHONE entry of a list of contacts, or null."""
-    flat = contacts.flatten()
-    if not len(flat):
-        return pa.nulls(n, S)
-    parents = pc.list_parent_indices(contacts)
-    value = pc.coalesce(flat.field("address"), flat.field("display"))
-    mask = pc.and_(pc.fill_null(pc.equal(flat.field("mediaType"), "PHONE"), False), pc.is_valid(value))
-    rows = parents.filter(mask).to_numpy(zero_copy_only=False)
-    values = value.filter(mask)
-    take = np.full(n, -1, dtype=np.int64)
-    if len(rows):
-        first_rows, first_pos = np.unique(rows, return_index=True)
-        take[first_rows] = first_pos
-    return values.take(pa.array(take, mask=take < 0))
+def _phone_of_any(record: Any) -> str | None:
+    """:func:`_phone_of` for records that may not have the expected shapes."""
+    if not isinstance(record, dict):
+        return None
+    for key in ("primaryContactInfo", "addresses"):
+        contacts = record.get(key)
+        for contact in contacts if isinstance(contacts, list) else ():
+            if isinstance(contact, dict) and contact.get("mediaType") == "PHONE":
+                value = contact.get("address") or contact.get("display")
+                if isinstance(value, str) and value:
+                    return value
+    return None
+
+
+def _phones(records: list[dict]) -> pa.Array:
+    """Per record, the address (else display) of the first PHONE contact in primaryContactInfo, else in addresses.
+
+    A plain loop over the few contacts of each user: cheaper than reading every contact list into Arrow."""
+    try:
+        return pa.array([_phone_of(r) for r in records], S)
+    except (AttributeError, TypeError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([_phone_of_any(r) for r in records], S)
 
 
 def _to_final(arr: pa.Array, target: pa.DataType) -> pa.Array:

@@ -60,6 +60,26 @@ def test_parquet_keeps_the_exact_schema_and_merges_parts_into_row_groups(tmp_pat
     assert df["date_last_login"].dtype == pl.Datetime("us", "UTC")
 
 
+def test_parquet_parts_roll_and_merge(tmp_path, monkeypatch):
+    monkeypatch.setattr(export_mod, "PARQUET_ROLL_SECONDS", 0.0)  # close a part at every write
+    seen = []
+    real = export_mod._ParquetWriter._close_part
+
+    def spy(self):
+        seen.append(self.parts + 1)
+        real(self)
+
+    monkeypatch.setattr(export_mod._ParquetWriter, "_close_part", spy)
+    t = FakeUsersTransport(430)
+    out = tmp_path / "u.parquet"
+    summary = export(users_stream(t, expand=EXPAND, page_size=50), out, chunk_rows=100, progress=False)
+    assert seen == list(range(1, len(seen) + 1)) and len(seen) >= 4
+    meta = pq.ParquetFile(out).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [100, 100, 100, 100, 30]
+    assert pl.read_parquet(out)["id"].to_list() == expected_ids(t) and summary.rows == 430
+    assert leftovers(tmp_path) == ["u.parquet"]
+
+
 def test_ndjson_and_csv_contents(tmp_path):
     t = FakeUsersTransport(12)
     export(users_stream(t, expand=EXPAND), tmp_path / "u.ndjson", progress=False)
@@ -295,7 +315,7 @@ def test_failure_during_the_parquet_merge_keeps_the_parts(tmp_path, monkeypatch)
         export(users_stream(t, page_size=50), out, chunk_rows=50, progress=False)
     assert not out.exists()
     state = json.loads((tmp_path / "u.parquet.checkpoint.json").read_text())
-    assert state["complete"] and state["parts"] == 4
+    assert state["complete"] and state["parts"] == 1 and state["rows"] == 200
     monkeypatch.undo()
     t.requests.clear()
     summary = export(users_stream(t, page_size=50), out, resume=True, progress=False)
