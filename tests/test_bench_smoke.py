@@ -1,0 +1,87 @@
+"""Fast checks of the benchmark harness on made-up numbers: tables, same-run ratios, PASS/MISS, report, chart, CLI.
+
+Nothing here starts a sandbox or a peer; ``make bench`` is the real run.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import chart, report, summary
+from benchmarks.harness import Row, Target, check, fmt, ratio, table, tool_table
+from benchmarks.scenarios import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fake_rows() -> list[Row]:
+    return [
+        Row("genesys-nb default", wall_s=20.0, requests=100, rate_limited=0, peak_rss_mib=200.4, records=50_000,
+            process_s=22.0),
+        Row("peer A", wall_s=30.0, requests=101, rate_limited=2, peak_rss_mib=400.6, records=50_000, process_s=33.0),
+        Row("peer B", skipped="cannot install: needs a Python < 3.12"),
+        Row("bound: pages × latency", wall_s=10.0, requests=100, rate_limited=0, bound=True),
+    ]
+
+
+def test_ratio_and_formatting() -> None:
+    assert ratio(30.0, 20.0) == 1.5
+    assert math.isnan(ratio(1.0, 0.0)) and math.isnan(ratio(math.nan, 2.0))
+    assert fmt(1234567) == "1,234,567" and fmt(2.345) == "2.35" and fmt(None) == "–" and fmt(math.nan) == "–"
+
+
+def test_tool_table_divides_by_the_base_row_of_the_same_run() -> None:
+    rows = fake_rows()
+    text = tool_table(rows, rows[0])
+    lines = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[1:-1]] for line in text.splitlines()[2:]}
+    assert lines["genesys-nb default"][5] == "1.00×"
+    assert lines["peer A"][5] == "1.50×"
+    assert lines["peer A"][2] == "101" and lines["peer A"][3] == "2" and lines["peer A"][4] == "401"
+    assert lines["bound: pages × latency"][5] == "0.50×" and lines["bound: pages × latency"][4] == "–"
+    assert lines["peer B"][-1].startswith("skipped: cannot install")
+    widths = {len(line) for line in text.splitlines()}
+    assert len(widths) == 1, "columns are padded to one width"
+
+
+def test_table_alignment_rule() -> None:
+    text = table(("tool", "n"), [["x", 1], ["yy", 22]])
+    assert text.splitlines()[1] == "|------|---:|"
+
+
+def test_targets_pass_miss_and_not_judged() -> None:
+    ok = check("S1", "within 1.25× of the bound", 1.1, 1.25)
+    miss = check("S1", "at least 2× faster", 1.4, 2.0, at_most=False, cause=lambda: "peers are concurrent too")
+    na = check("S3", "share of ceiling", math.nan, 0.5, at_most=False)
+    assert (ok.verdict, miss.verdict, na.verdict) == ("PASS", "MISS", "N/A")
+    assert miss.line().startswith("MISS  S1: at least 2× faster: 1.40× (limit ≥ 2×)")
+    assert miss.line().endswith("(peers are concurrent too)")
+    assert ok.line() == "PASS  S1: within 1.25× of the bound: 1.10× (limit ≤ 1.25×)"
+    assert summary([ok, miss, na])[-1] == "1 PASS, 1 MISS, 1 not judged."
+
+
+def test_report_and_chart(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    rows = fake_rows()
+    s1 = Scenario("S1", "fake", "setup", tables=[tool_table(rows, rows[0])],
+                  targets=[Target("S1", "t", "1.00×", True)], notes=["n"],
+                  chart={"rows": [r for r in rows if r.measured], "bounds": {"pages × latency": 10.0}})
+    s3 = Scenario("S3", "cpu", "setup", chart={"gnb": 50_000.0, "ceiling": 150_000.0, "floor": 90_000.0})
+    s4 = Scenario("S4", "memory", "setup", chart={"users": [10, 100, 1000], "parquet": [100.0, 110.0, 120.0],
+                                                    "ndjson": [90.0, 95.0, 96.0]})
+    md = report([s1, s3, s4], {"date": "today", "nproc": "2"}, 60.0, quick=True)
+    assert "## S1: fake" in md and "| nproc | 2 |" in md and "1 PASS, 0 MISS, 0 not judged." in md
+    png = tmp_path / "chart.png"
+    chart([s1, s3, s4], png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_help_runs() -> None:
+    out = subprocess.run([sys.executable, "-m", "benchmarks", "--help"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "--only" in out.stdout and "--quick" in out.stdout
