@@ -28,6 +28,7 @@ __all__ = ["Response", "Transport", "TransportCounters"]
 
 log = logging.getLogger("genesys_nb.transport")
 
+MAX_RENEWALS = 3  # token renewals on 401 per request
 _PERMISSIONS = re.compile(r"permission\(s\):\s*(.+?)\s*$|permissions assigned:\s*(.+?)\s*$", re.I)
 
 
@@ -94,10 +95,10 @@ class Transport:
         content = orjson.dumps(json) if json is not None else None
         attempts = 0
         rate_limited = 0
-        renewed = False
+        renewals = 0
 
         def attempt() -> Response:
-            nonlocal attempts, rate_limited, renewed
+            nonlocal attempts, rate_limited, renewals
             while True:
                 attempts += 1
                 token = self.auth.token()
@@ -111,9 +112,11 @@ class Transport:
                 except httpx.TransportError as exc:
                     raise Retryable("network", f"{type(exc).__name__}: {_safe(exc)}") from None
                 self.governor.observe(response.headers, sent_at, response.status_code)
-                if response.status_code == 401 and not renewed:
-                    # Expired or revoked token: renew once and replay. A second 401 is an error.
-                    renewed = True
+                if response.status_code == 401 and renewals < MAX_RENEWALS:
+                    # Expired or revoked token: renew it and replay. Another worker may have renewed it already, and
+                    # a renewed token may itself be revoked before the replay lands, so a few renewals are allowed;
+                    # a token that is refused again and again means the client itself is refused.
+                    renewals += 1
                     self.counters.add(renewals=1)
                     self.auth.invalidate(token)
                     log.info("token rejected (401); renewing it and replaying %s %s", method, _path(url))
@@ -207,7 +210,8 @@ def _error(response: httpx.Response, url: str, *, retry_after: float | None = No
                            f"(RetryPolicy.max_retry_after). A daily limit may be used up; try again later.",
                            retry_after=retry_after, **kw)
     if status == 401:
-        return AuthenticationError(f"The API rejected the access token at {where} even after renewing it{said}. "
+        return AuthenticationError(f"The API rejected the access token at {where} even after renewing it "
+                                   f"{MAX_RENEWALS} times{said}. "
                                    f"Check that the OAuth client is still active.", **kw)
     if status == 403:
         found = _PERMISSIONS.search(message or "")

@@ -101,11 +101,11 @@ def test_401_renews_once_and_replays():
     assert client.stats["token_renewals_on_401"] == 1
 
 
-def test_second_401_is_an_authentication_error():
+def test_token_refused_again_and_again_is_an_authentication_error():
     script = Script(lambda r: httpx.Response(401, json={"code": "bad.credentials", "message": "Invalid login credentials."}))
     with pytest.raises(gnb.AuthenticationError) as info:
         client_for(script).get("/api/v2/x")
-    assert script.tokens == 2 and SECRET not in str(info.value)
+    assert script.tokens == 4 and len(script.api_requests()) == 4 and SECRET not in str(info.value)
 
 
 @pytest.mark.parametrize("status, description, phrase", [

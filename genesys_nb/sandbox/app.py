@@ -25,7 +25,7 @@ from .faults import DROP, FORBIDDEN, NON_JSON, SERVER_ERROR, STORM, TOKEN_EXPIRY
 from .hashing import unit_float
 from .messages import Request, Response
 from .org import Org
-from .ratelimit import RateDecision, RateLimiter
+from .ratelimit import UNLIMITED, RateDecision, RateLimiter
 from .records import Renderer
 from .search import SearchIndex
 from .stats import StatsCollector
@@ -99,7 +99,9 @@ class App:
                                          frozenset(self.org.division_index(d) for d in (c.divisions or (0,))))
                            for c in config.clients}
         self.tokens = TokenStore(self.clients, config.expired_token_code, config.invalid_client_status, clock)
-        self.limiter = RateLimiter(config.rate_limit, config.rate_window, clock) if config.rate_limit else None
+        # With limiting off the headers still come, announcing a quota that is never reached: the real API always
+        # sends them, and clients that pace from them (or assume 300 a minute without them) then run at full speed.
+        self.limiter = RateLimiter(config.rate_limit or UNLIMITED, config.rate_window, clock)
         self.faults = FaultPlan(config.faults, stream=0)
         self.token_faults = FaultPlan(config.faults, stream=1)
         self.stats = StatsCollector()

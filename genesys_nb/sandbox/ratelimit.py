@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 _PRUNE_AT = 10_000
+UNLIMITED = 2**31 - 1  # the quota announced when rate limiting is off
 
 
 @dataclass(frozen=True)

@@ -65,10 +65,11 @@ def test_real_clock_small_window(make_sandbox):
         assert api.get("/api/v2/users").status_code == 200
 
 
-def test_off_means_no_limit_and_no_headers(sb, api):
+def test_off_means_no_limit_and_an_unreachable_quota_in_the_headers(sb, api):
     for _ in range(5):
         r = api.get("/api/v2/users")
-    assert r.status_code == 200 and "inin-ratelimit-count" not in r.headers
+    assert r.status_code == 200 and r.headers["inin-ratelimit-count"] == "5"
+    assert int(r.headers["inin-ratelimit-allowed"]) == 2**31 - 1
 
 
 def test_default_is_300_per_minute(make_sandbox):
@@ -93,3 +94,4 @@ def test_thread_safe_counting(make_sandbox, clock):
             t.join()
     assert codes.count(200) == 100 and codes.count(429) == 50
     assert sb.stats.rate_limited == 50
+
