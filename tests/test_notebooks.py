@@ -114,8 +114,9 @@ def credentials_env(monkeypatch, tmp_path):
 
 
 def test_notebooks_are_committed_clean():
-    assert sorted(p.name for p in NB_DIR.glob("*.ipynb")) == NOTEBOOKS
-    for name in NOTEBOOKS:
+    found = sorted(p.name for p in NB_DIR.glob("*.ipynb"))
+    assert set(NOTEBOOKS) <= set(found)
+    for name in found:
         nb = nbformat.read(NB_DIR / name, as_version=4)
         nbformat.validate(nb)
         assert nb.cells[0].cell_type == "markdown", f"{name} should start by saying what it does"
@@ -182,4 +183,5 @@ def test_a_secret_in_the_environment_never_reaches_the_saved_notebook(name, cred
     nbformat.write(nb, saved)
     content = saved.read_text(encoding="utf-8")
     assert SECRET not in content, f"the secret leaked into the saved {name}"
-    assert "nb-test-client" in content or not name.startswith("02")  # the client id may show; the secret not
+    if name.startswith("02"):  # the client id field's value is in the file: the scan did cover the widget state
+        assert '"value": "nb-test-client"' in content
