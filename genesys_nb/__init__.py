@@ -22,3 +22,12 @@ __all__ = [
     "GenesysError", "ConfigError", "AuthenticationError", "PermissionDenied", "NotFound", "BadRequest",
     "RateLimited", "ServerError", "NetworkError", "PagingError", "DeepPagingLimit", "ExportError",
 ]
+
+
+def __getattr__(name: str):
+    """``gnb.widgets`` loads the notebook panels (and ipywidgets) on first use only."""
+    if name == "widgets":
+        import importlib
+
+        return importlib.import_module(".widgets", __name__)
+    raise AttributeError(f"module 'genesys_nb' has no attribute {name!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,8 @@ __all__ = ["Response", "Transport", "TransportCounters"]
 
 log = logging.getLogger("genesys_nb.transport")
 
-MAX_RENEWALS = 3  # token renewals on 401 per request
+MAX_FRESH_REFUSALS = 3  # 401s per request for tokens refused on their first use: the client itself is refused
+MAX_RENEWALS = 10  # 401s per request in all (tokens that had worked, then expired or were revoked)
 _PERMISSIONS = re.compile(r"permission\(s\):\s*(.+?)\s*$|permissions assigned:\s*(.+?)\s*$", re.I)
 
 
@@ -79,6 +81,7 @@ class Transport:
         self.governor = governor or RateGovernor()
         self.counters = TransportCounters()
         self._sleep = sleep
+        self._proven: deque[str] = deque(maxlen=16)  # tokens that have had a non-401 answer
 
     def __repr__(self) -> str:
         return f"Transport(api_url={self.api_url!r}, governor={self.governor!r})"
@@ -96,9 +99,10 @@ class Transport:
         attempts = 0
         rate_limited = 0
         renewals = 0
+        fresh_refusals = 0
 
         def attempt() -> Response:
-            nonlocal attempts, rate_limited, renewals
+            nonlocal attempts, rate_limited, renewals, fresh_refusals
             while True:
                 attempts += 1
                 token = self.auth.token()
@@ -112,11 +116,15 @@ class Transport:
                 except httpx.TransportError as exc:
                     raise Retryable("network", f"{type(exc).__name__}: {_safe(exc)}") from None
                 self.governor.observe(response.headers, sent_at, response.status_code)
-                if response.status_code == 401 and renewals < MAX_RENEWALS:
+                if response.status_code != 401:
+                    if token not in self._proven:
+                        self._proven.append(token)
+                elif renewals < MAX_RENEWALS and (token in self._proven or fresh_refusals < MAX_FRESH_REFUSALS):
                     # Expired or revoked token: renew it and replay. Another worker may have renewed it already, and
-                    # a renewed token may itself be revoked before the replay lands, so a few renewals are allowed;
-                    # a token that is refused again and again means the client itself is refused.
+                    # a renewed token may itself be revoked before the replay lands. A token refused on its very
+                    # first use, again and again, means the OAuth client itself is refused: that is an error.
                     renewals += 1
+                    fresh_refusals += token not in self._proven
                     self.counters.add(renewals=1)
                     self.auth.invalidate(token)
                     log.info("token rejected (401); renewing it and replaying %s %s", method, _path(url))
@@ -210,8 +218,7 @@ def _error(response: httpx.Response, url: str, *, retry_after: float | None = No
                            f"(RetryPolicy.max_retry_after). A daily limit may be used up; try again later.",
                            retry_after=retry_after, **kw)
     if status == 401:
-        return AuthenticationError(f"The API rejected the access token at {where} even after renewing it "
-                                   f"{MAX_RENEWALS} times{said}. "
+        return AuthenticationError(f"The API rejected the access token at {where} even after renewing it{said}. "
                                    f"Check that the OAuth client is still active.", **kw)
     if status == 403:
         found = _PERMISSIONS.search(message or "")
