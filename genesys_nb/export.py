@@ -61,7 +61,8 @@ FORMATS: dict[str, tuple[str, ...]] = {"parquet": (".parquet", ".pq"), "ndjson":
 CHECKPOINT_VERSION = 1
 TEXT_FLUSH_BYTES = 8 << 20    # NDJSON/CSV: write out and checkpoint at least every 8 MB ...
 TEXT_FLUSH_SECONDS = 0.5      # ... or every half second
-PARQUET_ROLL_SECONDS = 60.0   # Parquet: close and checkpoint the part being written at least every minute
+PARQUET_ROLL_SECONDS = 300.0  # Parquet: close and checkpoint the part being written at least every 5 minutes
+ROW_GROUP_BYTES = 8 << 20     # Parquet: a row group holds chunk_rows rows, or fewer if they take more than 8 MB
 PARQUET_COMPRESSION = "zstd"
 CSV_DATETIME = "%Y-%m-%dT%H:%M:%S%.3fZ"
 
@@ -350,7 +351,7 @@ class _Writer:
         data = self.encode(piece)
         self.buffer.append((data, token, records, rows))
         self.buffered_rows += rows
-        self.buffered_bytes += len(data) if isinstance(data, bytes) else 0
+        self.buffered_bytes += data.nbytes if isinstance(data, pa.Table) else len(data)
 
     def encode(self, piece: Any) -> Any:
         return piece
@@ -502,9 +503,10 @@ class _ParquetWriter(_Writer):
     """Parquet: row groups of ``chunk_rows`` rows streamed into a part file in ``<name>.parts/``.
 
     A part is closed (footer written, fsynced, renamed) and checkpointed at the end, when the export fails, and
-    every ``PARQUET_ROLL_SECONDS`` in between, so a crash that skips every handler loses at most that much fetching.
-    An export that needed one part (the usual case for a run that was not interrupted and took under a minute)
-    is renamed into place as it is; several parts are merged row group by row group, with bounded memory."""
+    every ``PARQUET_ROLL_SECONDS`` in between, so a crash that skips every handler (kill -9, a kernel restart, a
+    power cut) loses at most that much fetching. An export that needed one part (a run that was not interrupted
+    and took under five minutes) is renamed into place as it is; several parts are copied row group by row group
+    into one file, one row group in memory at a time."""
 
     def __init__(self, target: Target, state: dict, schema: pa.Schema | None, chunk_rows: int) -> None:
         super().__init__(target, state)
@@ -543,8 +545,13 @@ class _ParquetWriter(_Writer):
         return piece if isinstance(piece, pa.Table) else piece.to_arrow()
 
     def due(self, chunk_rows: int) -> bool:
-        return (self.buffered_rows >= chunk_rows
+        return (self.buffered_rows >= chunk_rows or self.buffered_bytes >= ROW_GROUP_BYTES
                 or (self.part is not None and time.monotonic() - self.part_opened >= PARQUET_ROLL_SECONDS))
+
+    def group_rows(self, table: pa.Table) -> int:
+        """Rows per row group: chunk_rows, or fewer when they would take more than ROW_GROUP_BYTES."""
+        per_row = table.nbytes / table.num_rows if table.num_rows else 1
+        return max(1, min(self.chunk_rows, int(ROW_GROUP_BYTES // max(per_row, 1))))
 
     def persist(self, pieces: list[pa.Table]) -> None:
         if self.broken:
@@ -554,11 +561,12 @@ class _ParquetWriter(_Writer):
             return
         self.carry = None  # folded into this write
         table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-        whole = table.num_rows - table.num_rows % self.chunk_rows
+        size = self.group_rows(table)
+        whole = table.num_rows - table.num_rows % size
         part = self._part(table.schema)
         try:
             if whole:
-                part.write_table(table.slice(0, whole), row_group_size=self.chunk_rows)
+                part.write_table(table.slice(0, whole), row_group_size=size)
         except BaseException:
             self.broken = True
             raise
@@ -588,7 +596,7 @@ class _ParquetWriter(_Writer):
         assert self.part is not None and self.part_file is not None
         try:
             if self.carry is not None:
-                self.part.write_table(self.carry, row_group_size=self.chunk_rows)
+                self.part.write_table(self.carry, row_group_size=self.group_rows(self.carry))
             self.part.close()
             self.part_file.flush()
             os.fsync(self.part_file.fileno())
@@ -620,19 +628,15 @@ class _ParquetWriter(_Writer):
         out = _SyncedFile(self.target.merging)
         try:
             writer = pq.ParquetWriter(out, schema, compression=PARQUET_COMPRESSION)
-            pending: list[pa.RecordBatch] = []
-            count = 0
-            for p in parts:
-                for batch in pq.ParquetFile(p).iter_batches(batch_size=min(self.chunk_rows, 65_536)):
-                    pending.append(_conform(batch, schema))
-                    count += batch.num_rows
-                    while count >= self.chunk_rows:  # row groups of exactly chunk_rows rows
-                        table = pa.Table.from_batches(pending, schema)
-                        writer.write_table(table.slice(0, self.chunk_rows), row_group_size=self.chunk_rows)
-                        rest = table.slice(self.chunk_rows)
-                        pending, count = rest.to_batches(), rest.num_rows
-            if pending or not parts:
-                writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=max(self.chunk_rows, 1))
+            for p in parts:  # row group by row group: one in memory at a time
+                source = pq.ParquetFile(p, pre_buffer=False)
+                for i in range(source.num_row_groups):
+                    group = _conform(source.read_row_group(i, use_threads=False), schema)
+                    writer.write_table(group, row_group_size=max(group.num_rows, 1))
+                    del group
+                source.close()
+            if not parts:
+                writer.write_table(schema.empty_table())
             writer.close()
             out.flush()
             os.fsync(out.fileno())
@@ -650,12 +654,13 @@ class _ParquetWriter(_Writer):
         self.part, self.part_file, self.carry = None, None, None
 
 
-def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    if batch.schema.equals(schema):
-        return batch
-    columns = [batch.column(f.name).cast(f.type) if f.name in batch.schema.names else pa.nulls(batch.num_rows, f.type)
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The table with exactly ``schema``'s columns (missing ones null), for parts of listings whose columns vary."""
+    if table.schema.equals(schema):
+        return table
+    columns = [table.column(f.name).cast(f.type) if f.name in table.schema.names else pa.nulls(table.num_rows, f.type)
                for f in schema]
-    return pa.RecordBatch.from_arrays(columns, schema=schema)
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 # -- the export ----------------------------------------------------------------------------------------------------
