@@ -30,13 +30,17 @@ Listings other than users get inferred columns (Parquet unifies them across chun
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import io
 import logging
 import os
 import shutil
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,6 +276,31 @@ def _is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and "no space left" in str(exc).lower()
 
 
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block is done, then raise it; only where Python lets us (main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    except (ValueError, TypeError):
+        yield
+        return
+    try:
+        yield
+    except BaseException:
+        signal.signal(signal.SIGINT, previous)
+        raise
+    signal.signal(signal.SIGINT, previous)
+    if received:
+        if callable(previous) and previous is not signal.default_int_handler:
+            previous(signal.SIGINT, None)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+
 class _SyncedFile(io.RawIOBase):
     """A write-only file that sends every write through :func:`_write_bytes` (used by pyarrow's ParquetWriter)."""
 
@@ -339,6 +368,7 @@ class _Writer:
         self.pending: list[tuple[str | None, int, int]] = []      # (token, records, rows) in the file, unconfirmed
         self.buffered_rows = 0
         self.buffered_bytes = 0
+        self.pending_rows = 0
         self.last_flush = time.monotonic()
         self.warnings: list[str] = []
         self.opened = False
@@ -360,23 +390,27 @@ class _Writer:
         raise NotImplementedError
 
     def flush(self, *, final: bool = False, **extra: Any) -> None:
-        """Hand the buffer to the file, then checkpoint whatever is durable (data before its checkpoint, always)."""
-        if self.buffer:
-            self.persist([b[0] for b in self.buffer])
-            self.pending.extend(b[1:] for b in self.buffer)
-            self.buffer, self.buffered_rows, self.buffered_bytes = [], 0, 0
-        if self.durable(final):
-            new = {**self.state, **self.position()}
-            for token, records, rows in self.pending:
-                new["resume_token"] = token
-                new["records"] += records
-                new["rows"] += rows
-                new["pages"] += 1
-                new["complete"] = token is None
-            new.update(extra)
-            self.write_checkpoint(new)
-            self.state, self.pending = new, []
-        self.last_flush = time.monotonic()
+        """Hand the buffer to the file, then checkpoint whatever is durable (data before its checkpoint, always).
+
+        Ctrl-C is held back until the flush is done, so the file and its bookkeeping never disagree."""
+        with _interrupts_deferred():
+            if self.buffer:
+                self.persist([b[0] for b in self.buffer])
+                self.pending.extend(b[1:] for b in self.buffer)
+                self.pending_rows += self.buffered_rows
+                self.buffer, self.buffered_rows, self.buffered_bytes = [], 0, 0
+            if self.durable(final):
+                new = {**self.state, **self.position()}
+                for token, records, rows in self.pending:
+                    new["resume_token"] = token
+                    new["records"] += records
+                    new["rows"] += rows
+                    new["pages"] += 1
+                    new["complete"] = token is None
+                new.update(extra)
+                self.write_checkpoint(new)
+                self.state, self.pending, self.pending_rows = new, [], 0
+            self.last_flush = time.monotonic()
 
     def write_checkpoint(self, state: dict) -> None:
         state["updated"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -397,7 +431,7 @@ class _Writer:
     @property
     def rows(self) -> int:
         """Rows written or buffered so far."""
-        return int(self.state.get("rows", 0)) + sum(p[2] for p in self.pending) + self.buffered_rows
+        return int(self.state.get("rows", 0)) + self.pending_rows + self.buffered_rows
 
     def finish(self) -> None:
         """Write the final file under its temporary name and move it onto the final name."""

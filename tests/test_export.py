@@ -358,3 +358,30 @@ def test_client_export_resumes_after_an_api_failure(make_client, tmp_path):
     summary = client.users(page_size=100, strategy="cursor").to_parquet(out, resume=True, progress=False)
     assert summary.resumed and summary.rows == 1000
     assert pl.read_parquet(out)["id"].to_list() == client.sandbox.org.ids("any")
+
+
+def test_ctrl_c_during_a_flush_is_held_until_the_checkpoint_is_written(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    t = FakeUsersTransport(200)
+    real = export_mod._TextWriter.persist
+    fired = {"n": 0}
+
+    def persist_then_interrupt(self, pieces):
+        real(self, pieces)
+        if fired["n"] == 0:
+            fired["n"] += 1
+            os.kill(os.getpid(), signal.SIGINT)  # arrives right after the data reached the disk
+
+    monkeypatch.setattr(export_mod._TextWriter, "persist", persist_then_interrupt)
+    monkeypatch.setattr(export_mod, "TEXT_FLUSH_SECONDS", 0.0)
+    out = tmp_path / "u.ndjson"
+    with pytest.raises(KeyboardInterrupt):
+        export(users_stream(t, page_size=50), out, progress=False)
+    state = json.loads((tmp_path / "u.ndjson.checkpoint.json").read_text())
+    assert state["offset"] == (tmp_path / "u.ndjson.part").stat().st_size and state["rows"] >= 50
+    monkeypatch.undo()
+    export(users_stream(t, page_size=50), out, resume=True, progress=False)
+    ids = pl.read_ndjson(out)["id"].to_list()
+    assert ids == expected_ids(t)
