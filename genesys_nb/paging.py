@@ -14,7 +14,6 @@ import base64
 import hashlib
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from .dedupe import SeenIds
 from .errors import ConfigError, GenesysError, PagingError
 from .strategies import Paginator
 from .transport import Response, Transport
@@ -268,7 +268,7 @@ class Stream:
             return
         concurrent = (not paginator.sequential) and self.concurrency > 1
         dedupe = self._dedupe if self._dedupe is not None else paginator.name in ("pages", "search", "auto")
-        window: deque[set] = deque(maxlen=max(4, 2 * self.concurrency))
+        seen = SeenIds()
         totals: list[int] = []
         empties = 0
         yielded = 0
@@ -282,6 +282,8 @@ class Stream:
 
         submit(position)
         first = True
+        page_limit: int | None = None  # page numbers: how far to follow a pageCount that keeps growing
+        fetched = 0  # pages read by this run
         while True:
             future = pending.pop(orjson.dumps(position))
             try:
@@ -299,6 +301,13 @@ class Stream:
                 totals.append(total)
                 s.total = total if s.total is None else s.total
             next_position = paginator.advance(position, body, items)
+            fetched += 1
+            count = getattr(paginator, "page_count", lambda b: None)(body)
+            if count is not None and page_limit is None:
+                page_limit = 2 * count + 10
+            if page_limit is not None and next_position is not None and fetched >= page_limit:
+                self._warn_growth(paginator, page_limit)
+                next_position = None
             # Guards against APIs that page forever.
             if paginator.sequential and paginator.name != "search":
                 ids = tuple(item.get("id") for item in items if isinstance(item, dict))
@@ -310,7 +319,7 @@ class Stream:
                     raise PagingError(f"{paginator.path} returned {MAX_EMPTY_PAGES} empty pages in a row but still "
                                       f"offers a next page; stopping instead of looping forever.")
             if dedupe:
-                items = self._drop_repeats(items, window)
+                items = self._drop_repeats(items, seen)
             if self.max_items is not None and yielded + len(items) >= self.max_items:
                 items = items[: self.max_items - yielded]
                 next_position = None  # met: no request goes out beyond this page
@@ -318,7 +327,6 @@ class Stream:
             if next_position is not None and self.prefetch:
                 submit(next_position)
                 if concurrent:
-                    count = getattr(paginator, "page_count", lambda b: None)(body)
                     for ahead in range(next_position + 1, next_position + self.concurrency):
                         if count is None or ahead > count:
                             break
@@ -342,18 +350,23 @@ class Stream:
         if dedupe and totals:
             self._warn_on_churn(paginator, totals)
 
-    def _drop_repeats(self, items: list, window: deque[set]) -> list:
-        kept, ids = [], set()
-        for item in items:
-            key = item.get("id") if isinstance(item, dict) else None
-            if key is not None and (key in ids or any(key in seen for seen in window)):
-                self.stats.duplicates_dropped += 1
-                continue
-            if key is not None:
-                ids.add(key)
-            kept.append(item)
-        window.append(ids)
-        return kept
+    def _drop_repeats(self, items: list, seen: SeenIds) -> list:
+        """Drop records whose id this stream has returned already (records without an id are kept)."""
+        keyed = [(i, item.get("id")) for i, item in enumerate(items) if isinstance(item, dict) and "id" in item]
+        fresh = seen.first_time(key for _, key in keyed)
+        repeated = {i for (i, _), new in zip(keyed, fresh) if not new}
+        if not repeated:
+            return items
+        self.stats.duplicates_dropped += len(repeated)
+        return [item for i, item in enumerate(items) if i not in repeated]
+
+    def _warn_growth(self, paginator: Paginator, pages: int) -> None:
+        message = (f"{paginator.path} kept growing faster than it could be paged by page number: stopped after "
+                   f"{pages:,} pages, twice the page count at the start. Users added or moved during the run may "
+                   f"be missing. Use the cursor endpoint /api/v2/users/query for an exact listing, or run again "
+                   f"when the directory is quieter.")
+        self.stats.warnings.append(message)
+        log.warning("%s", message)
 
     def _warn_on_churn(self, paginator: Paginator, totals: list[int]) -> None:
         changes = sum(abs(b - a) for a, b in zip(totals, totals[1:]))

@@ -284,3 +284,13 @@ def test_resume_token_refuses_another_query():
         client.paginate("/api/v2/other", strategy="pages", resume=first.resume_token)
     with pytest.raises(gnb.ConfigError, match="not a genesys-nb resume token"):
         client.paginate("/api/v2/p", strategy="pages", resume="abc")
+
+
+def test_page_numbers_stop_chasing_a_listing_that_grows_faster_than_it_is_paged():
+    def handler(request):
+        n = int(request.url.params["pageNumber"])
+        return page([{"id": f"{n}-{i}"} for i in range(5)], pageNumber=n, pageCount=n + 3, total=(n + 3) * 5)
+
+    stream = client_for(Script(handler)).paginate("/api/v2/grows", strategy="pages")
+    assert len(list(stream)) == 5 * (2 * 4 + 10)
+    assert "kept growing faster than it could be paged" in stream.stats.warnings[0]

@@ -1,0 +1,31 @@
+"""The exact seen-id set behind page-number dedupe: exact, compact, fast enough."""
+
+import random
+import uuid
+
+from genesys_nb.dedupe import SeenIds, id_key
+
+
+def test_first_time_is_exact_across_buffer_and_runs():
+    rng = random.Random(1)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(30_000)] + ["plain-id", 42]
+    seen = SeenIds()
+    for start in range(0, len(ids), 500):
+        assert all(seen.first_time(ids[start:start + 500]))
+    assert len(seen) == len(ids) and len(seen._runs) >= 2
+    again = rng.sample(ids, 2000)
+    assert not any(seen.first_time(again))
+    page = ids[:3] + [str(uuid.uuid4())] + ids[:1]
+    assert seen.first_time(page) == [False, False, False, True, False]
+
+
+def test_repeats_within_one_page_are_caught():
+    assert SeenIds().first_time(["a", "b", "a"]) == [True, True, False]
+
+
+def test_sixteen_bytes_per_id():
+    seen = SeenIds()
+    for start in range(0, 100_000, 500):
+        seen.first_time(str(uuid.uuid4()) for _ in range(500))
+    assert seen.nbytes <= 16 * 100_000
+    assert id_key("7b7b7720-9b42-412e-a446-a978ded64b33") == bytes.fromhex("7b7b77209b42412ea446a978ded64b33")
