@@ -25,9 +25,12 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """``gnb.widgets`` loads the notebook panels (and ipywidgets) on first use only."""
-    if name == "widgets":
-        import importlib
+    """``gnb.widgets`` (the notebook panels) and ``gnb.active_with_email`` (a polars filter) load on first use, so
+    that ``import genesys_nb`` needs neither ipywidgets nor polars."""
+    import importlib
 
+    if name == "widgets":
         return importlib.import_module(".widgets", __name__)
+    if name == "active_with_email":
+        return importlib.import_module(".filters", __name__).active_with_email
     raise AttributeError(f"module 'genesys_nb' has no attribute {name!r}")
