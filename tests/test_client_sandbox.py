@@ -259,3 +259,21 @@ def test_stream_memory_is_flat_in_org_size(sandbox_process):
     # parse buffers. Holding 200,000 users would take hundreds of MiB.
     assert large < 40 * 2**20, f"peak {large / 2**20:.1f} MiB"
     assert large < 1.5 * small + 8 * 2**20, f"{small / 2**20:.1f} MiB -> {large / 2**20:.1f} MiB"
+
+
+@pytest.mark.parametrize("concurrency", [1, 4, 8])
+def test_a_slow_consumer_never_has_more_than_the_window_fetched_ahead(make_client, concurrency):
+    """Memory of the concurrent window is bounded: however slow the consumer, at most `concurrency` pages beyond
+    the one being read are requested (one for the pipelined cursor)."""
+    import time
+
+    client = make_client(users=3000, latency_ms=2)
+    client.sandbox.reset_stats()
+    strategy = "pages" if concurrency > 1 else "cursor"
+    pages = client.users(page_size=100, strategy=strategy, concurrency=concurrency).pages()
+    for consumed in range(1, 13):
+        next(pages)
+        time.sleep(0.05)  # a slow consumer: the fetchers had every chance to run ahead
+        ahead = client.sandbox.stats.api_requests - consumed
+        assert ahead <= max(1, concurrency), f"{ahead} pages fetched ahead with concurrency={concurrency}"
+    pages.close()
