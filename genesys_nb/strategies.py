@@ -54,6 +54,15 @@ def _query_value(uri: str | None, name: str) -> str | None:
     return values[0] if values else None
 
 
+def _following(path: str, position: Any, value: Any, what: str) -> Any:
+    """The next position, None at the end; the same value as the current position would loop forever."""
+    if not value:
+        return None
+    if value == position:
+        raise PagingError(f"{path} returned the same {what} twice; stopping instead of looping forever.")
+    return value
+
+
 class Paginator:
     """Base class: a paging style for one endpoint and its query."""
 
@@ -104,12 +113,8 @@ class _TokenPaginator(Paginator):
         raise NotImplementedError
 
     def advance(self, position: Any, body: Any, items: list) -> Any:
-        token = self.token_in(body) or _query_value(body.get("nextUri"), self.param)
-        if not token:
-            return None
-        if token == position:
-            raise PagingError(f"{self.path} returned the same {self.param} twice; stopping instead of looping forever.")
-        return token
+        return _following(self.path, position, self.token_in(body) or _query_value(body.get("nextUri"), self.param),
+                          self.param)
 
 
 class CursorPaginator(_TokenPaginator):
@@ -180,12 +185,7 @@ class NextUriPaginator(Paginator):
         return PageRequest("GET", position, None)
 
     def advance(self, position: Any, body: Any, items: list) -> Any:
-        link = body.get(self.link) if isinstance(body, dict) else None
-        if not link:
-            return None
-        if link == position:
-            raise PagingError(f"{self.path}: {self.link} points at the page just read; stopping instead of looping.")
-        return link
+        return _following(self.path, position, body.get(self.link) if isinstance(body, dict) else None, self.link)
 
 
 class SearchPaginator(Paginator):
@@ -203,13 +203,10 @@ class SearchPaginator(Paginator):
         return PageRequest("GET", position, None)
 
     def advance(self, position: Any, body: Any, items: list) -> Any:
-        link = body.get("nextPage") if isinstance(body, dict) else None
         count, number = body.get("pageCount"), body.get("pageNumber")
-        if not link or (isinstance(count, int) and isinstance(number, int) and number >= count):
+        if isinstance(count, int) and isinstance(number, int) and number >= count:
             return None
-        if link == position:
-            raise PagingError(f"{self.path}: nextPage points at the page just read; stopping.")
-        return link
+        return _following(self.path, position, body.get("nextPage"), "nextPage")
 
 
 class SinglePage(Paginator):
