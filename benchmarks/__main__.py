@@ -107,8 +107,9 @@ def chart(scenarios: list[Scenario], path: Path) -> None:
             for (label, value), style in zip(data["bounds"].items(), ("--", ":")):
                 ax.axvline(value, color="#d62728", linestyle=style, linewidth=1.2, label=f"{label}: {value:.1f} s")
             ax.invert_yaxis()
+            ax.set_xlim(0, max(values + list(data["bounds"].values())) * 1.3)  # room for labels and the legend
             ax.set_xlabel("wall seconds (lower is better)")
-            ax.legend(loc="lower right", fontsize=8)
+            ax.legend(loc="upper right", fontsize=8)
             ax.tick_params(axis="y", labelsize=7)
         elif "ceiling" in data:
             ax.bar(["genesys-nb\n→ Parquet", "httpx + orjson\nloop (floor)", "orjson.loads\nalone (ceiling)"],

@@ -249,8 +249,9 @@ TOOL_HEADERS = ("tool", "wall s", "requests", "429s received", "peak RSS MiB", "
 
 
 def tool_table(rows: Sequence[Row], base: Row | None) -> str:
-    """The per-tool table of a scenario; the ratio column divides each wall time by ``base``'s (same run)."""
-    out = []
+    """The per-tool table of a scenario; the ratio column divides each wall time by ``base``'s (same run). The note
+    column is left out when no row has a note."""
+    out: list[list[Any]] = []
     for r in rows:
         if r.skipped:
             out.append([r.tool, "–", "–", "–", "–", "–", "–", "–", f"skipped: {r.skipped}"])
@@ -258,7 +259,9 @@ def tool_table(rows: Sequence[Row], base: Row | None) -> str:
         rel = times(ratio(r.wall_s, base.wall_s)) if base is not None and base.measured else "–"
         out.append([r.tool, r.wall_s, r.requests, r.rate_limited, mib(r.peak_rss_mib), rel, r.records, r.process_s,
                     r.note])
-    return table(TOOL_HEADERS, out)
+    if any(r[-1] for r in out):
+        return table(TOOL_HEADERS, out)
+    return table(TOOL_HEADERS[:-1], [r[:-1] for r in out])
 
 
 @dataclass

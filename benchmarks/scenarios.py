@@ -307,6 +307,13 @@ def s3(b: Bench) -> Scenario:
          times(ratio(floor, ceiling)), floor_s / n_ceiling * 1e6],
         ["ceiling: orjson.loads alone", n_ceiling, parse_s, round(ceiling), "1.00×", parse_s / n_ceiling * 1e6],
     ]))
+    serving = floor_s - parse_s  # what the in-process sandbox and httpx cost beyond parsing, on the same pages
+    own = users / (seconds - serving) if seconds > serving else math.nan
+    sc.notes.append(f"The floor shows that serving the pages in this same process (sandbox app, in-process httpx "
+                    f"transport) costs {serving / n_ceiling * 1e6:.1f} µs per user beyond parsing, time the "
+                    f"ceiling never pays: the floor alone reaches {times(ratio(floor, ceiling))} of it. Without that "
+                    f"serving time genesys-nb would run {own:,.0f} users/s, {times(ratio(own, ceiling))} of the "
+                    f"ceiling.")
     sc.notes.append(f"{res['ceiling_bytes'] / 1e6:,.0f} MB of JSON; pre-rendering took "
                     f"{res.get('prerender_s', math.nan):.1f} s before timing; passes: "
                     + ", ".join(f"{t:.2f}" for t in res.get("runs_s", [])) + f" s; peak RSS "

@@ -48,6 +48,13 @@ def test_tool_table_divides_by_the_base_row_of_the_same_run() -> None:
     assert len(widths) == 1, "columns are padded to one width"
 
 
+def test_note_column_only_when_some_row_has_a_note() -> None:
+    rows = fake_rows()[:2]
+    assert "note" not in tool_table(rows, rows[0]).splitlines()[0]
+    rows[1].note = "listed 49,000 of 50,000 users"
+    assert tool_table(rows, rows[0]).splitlines()[0].rstrip(" |").endswith("note")
+
+
 def test_table_alignment_rule() -> None:
     text = table(("tool", "n"), [["x", 1], ["yy", 22]])
     assert text.splitlines()[1] == "|------|---:|"
