@@ -7,6 +7,7 @@ tokens. ``TQDM_DISABLE=1`` silences every bar (useful in CI).
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -43,8 +44,10 @@ class ProgressBar:
             total = _total(stream)
         from tqdm.auto import tqdm  # imported when a bar is shown: it probes for Jupyter widgets
 
+        # tqdm reads TQDM_DISABLE once, when it is first imported; read it for every bar instead.
+        off = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
         self._bar = tqdm(total=total, initial=initial, desc=desc, unit=" rec", unit_scale=True, dynamic_ncols=True,
-                         file=sys.stderr, smoothing=0.1)
+                         file=sys.stderr, smoothing=0.1, disable=off)
 
     def page(self, records: int, written: int | None = None) -> None:
         """One page of ``records`` records was fetched; ``written`` rows have been written so far."""
