@@ -93,6 +93,11 @@ class ClientCredentialsAuth:
     def client_id(self) -> str:
         return self._credentials.client_id
 
+    def adopt(self, token: str) -> None:
+        """Use a token fetched elsewhere (an SDK ApiClient's) until the API refuses it; renew it then."""
+        with self._lock:
+            self._token, self._renew_at = token, float("inf")
+
     def token(self) -> str:
         """A bearer token valid for at least the renewal margin, fetching one if needed."""
         with self._lock:

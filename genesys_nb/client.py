@@ -269,14 +269,20 @@ class Client:
         return scan(open_stream, expand=exp, state=state, page_size=page_size)
 
 
-def _sdk_hosts_and_token(api_client: Any) -> tuple[str, str]:
-    """Read the API host and bearer token from an official-SDK ``ApiClient`` without importing the SDK."""
+def _from_sdk(api_client: Any) -> tuple[str, str, str | None, str | None]:
+    """Host, bearer token, and (for client credentials) the id and secret of an official-SDK ``ApiClient``, read
+    without importing the SDK."""
     config = getattr(api_client, "configuration", None)
     host = getattr(api_client, "host", None) or getattr(config, "host", None)
     token = getattr(api_client, "access_token", None) or getattr(config, "access_token", None)
     if not host:
         raise ConfigError("api_client does not look like a PureCloudPlatformClientV2.ApiClient (it has no host).")
-    return str(host), str(token or "")
+    if not token:
+        raise ConfigError("The SDK ApiClient has no access token: call get_client_credentials_token() on it first.")
+    client_id, secret = getattr(api_client, "client_id", None), getattr(api_client, "client_secret", None)
+    if not (isinstance(client_id, str) and client_id and isinstance(secret, str) and secret):
+        client_id = secret = None
+    return str(host), str(token), client_id, secret
 
 
 def connect(region: str | None = None, *, client_id: str | None = None, client_secret: str | None = None,
@@ -290,7 +296,8 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
     the region from the argument (``"eu-west-1"``, ``"eu_west_1"`` or ``"mypurecloud.ie"``), then
     ``GENESYSCLOUD_REGION``; or give ``api_url=`` (and optionally ``login_url=``). ``sandbox=True`` (or a dict of
     sandbox settings such as ``{"users": 50_000, "latency_ms": 100, "http": True}``) starts the local emulator;
-    ``api_client=`` adopts an authenticated official-SDK ``ApiClient``'s host and token. Nothing is sent until the
+    ``api_client=`` adopts an authenticated official-SDK ``ApiClient``'s host and token; it is renewed when refused
+    if ``client_id=``/``client_secret=`` are given too (the SDK does not keep client-credentials secrets). Nothing is sent until the
     first request; every argument is checked before that. ``pace=False`` turns off client-side rate pacing.
     """
     policy = retry or RetryPolicy()
@@ -319,10 +326,17 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
         if client_secret is None:
             client_secret = sb.clients[client_id].client_secret if client_id in sb.clients else "unknown"
     elif api_client is not None:
-        host, token = _sdk_hosts_and_token(api_client)
+        host, token, sdk_id, sdk_secret = _from_sdk(api_client)
+        if client_id and client_secret:  # credentials given as well: renew with them when the token is refused
+            sdk_id, sdk_secret = client_id, client_secret
         hosts = resolve_hosts(api_url=host)
         http = httpx.Client(timeout=http_timeout, limits=limits, headers=headers, transport=transport)
-        return Client(hosts, StaticTokenAuth(token), http=http, policy=policy, governor=governor, sleep=sleep)
+        if sdk_id is None:  # a token from another grant: usable until it expires, not renewable here
+            return Client(hosts, StaticTokenAuth(token), http=http, policy=policy, governor=governor, sleep=sleep)
+        auth = ClientCredentialsAuth(Credentials(sdk_id, sdk_secret or ""), hosts.token_url, http, policy=policy,
+                                     **({"sleep": sleep} if sleep else {}))
+        auth.adopt(token)  # the SDK's token first; renewed with the SDK client's credentials when refused
+        return Client(hosts, auth, http=http, policy=policy, governor=governor, sleep=sleep)
     else:
         region = region or (None if api_url else os.environ.get(ENV_REGION))
         hosts = resolve_hosts(region, api_url=api_url, login_url=login_url)
