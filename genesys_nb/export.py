@@ -340,12 +340,13 @@ def _csv_ready(df: pl.DataFrame) -> pl.DataFrame:
     exprs = []
     for name, dtype in df.schema.items():
         if isinstance(dtype, pl.Struct):
-            exprs.append(pl.col(name).struct.json_encode())
+            exprs.append(pl.when(pl.col(name).is_null()).then(None).otherwise(pl.col(name).struct.json_encode())
+                         .alias(name))
         elif isinstance(dtype, (pl.List, pl.Array)):
             # polars encodes structs only: wrap the list in a one-field struct and cut the wrapper off again.
             wrapped = pl.struct(pl.col(name).alias("v")).struct.json_encode()
             exprs.append(pl.when(pl.col(name).is_null()).then(None)
-                         .otherwise(wrapped.str.slice(5, wrapped.str.len_bytes() - 6)).alias(name))
+                         .otherwise(wrapped.str.slice(5, wrapped.str.len_chars() - 6)).alias(name))
         elif dtype == pl.Object:
             exprs.append(pl.col(name).map_elements(lambda v: orjson.dumps(v, default=str).decode(),
                                                    return_dtype=pl.String))

@@ -107,6 +107,14 @@ def test_ndjson_and_csv_contents(tmp_path):
     assert df.row(0, named=True)["skills"] == "[]" and df.row(0, named=True)["email"] is None
 
 
+def test_csv_nested_json_survives_non_ascii_text():
+    df = pl.DataFrame({"g": [[{"id": "1", "name": "Équipe José 東京"}], None, []],
+                       "s": [{"a": "ü"}, None, {"a": None}]})
+    out = export_mod._csv_ready(df)
+    assert [json.loads(v) if v else v for v in out["g"]] == [[{"id": "1", "name": "Équipe José 東京"}], None, []]
+    assert json.loads(out["s"][0]) == {"a": "ü"} and out["s"][1] is None
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_empty_listing_writes_a_file_with_the_columns(tmp_path, fmt):
     out = tmp_path / f"none.{fmt}"
@@ -149,8 +157,7 @@ def test_generic_listing_exports(tmp_path):
 
 
 def test_progress_bar_runs(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("TQDM_DISABLE", "0")
-    monkeypatch.delenv("TQDM_DISABLE")
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
     t = FakeUsersTransport(60)
     export(users_stream(t, page_size=20), tmp_path / "u.ndjson", progress=True)
     err = capsys.readouterr().err

@@ -48,7 +48,6 @@ def test_reader_pages_lazily_and_context_manager_stops_paging():
         first = next(reader)
         assert first.height == 15
     assert len(t.requests) <= 4  # 2 pages for the chunk, plus the prefetched next page(s)
-    assert reader.get_chunk.__self__ is reader
     with pytest.raises(StopIteration):
         next(reader)  # closed: nothing more
     assert "closed" in repr(reader)
