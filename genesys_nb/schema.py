@@ -288,18 +288,47 @@ def users_to_polars(records: list[dict], expand: Iterable[str] | str = ()) -> pl
     return pl.from_arrow(users_to_arrow(records, expand))  # type: ignore[return-value]
 
 
+# Column building avoids Arrow calls that release the GIL where it can: each release hands the interpreter to the
+# thread fetching the next page, and getting it back can cost a whole switch interval (5 ms) per call.
+_NULLS: dict[pa.DataType, pa.Array] = {}
+
+
+def _all_null(t: pa.DataType, n: int) -> pa.Array:
+    cached = _NULLS.get(t)
+    if cached is None or len(cached) < n:
+        cached = _NULLS[t] = pa.nulls(max(n, 1024), t)
+    return cached.slice(0, n)
+
+
+def _child(arr: pa.StructArray, key: str) -> pa.Array:
+    """A struct's field, null wherever the struct itself is null."""
+    index = arr.type.get_field_index(key)
+    if not arr.null_count:
+        return arr.field(index)
+    flattened = getattr(arr, "_flattened_field", None)
+    return flattened(index) if flattened is not None else pc.struct_field(arr, [index])
+
+
+def _column(raw: pa.Table, name: str) -> pa.Array:
+    col = raw.column(name)
+    if col.num_chunks == 1:
+        return col.chunk(0)
+    return col.combine_chunks() if col.num_chunks else pa.array([], col.type)
+
+
 def _finish(raw: pa.Table, exp: frozenset[str], phones: pa.Array) -> pa.Table:
-    raw = raw.combine_chunks()
+    n = raw.num_rows
     arrays = []
     for c in _columns(exp):
         if c.name == "primary_phone":
             arr = phones
         else:
-            col = raw.column(c.source[0])
-            arr = col.chunk(0) if col.num_chunks else pa.array([], col.type)
+            arr = _column(raw, c.source[0])
             for key in c.source[1:]:
-                arr = pc.struct_field(arr, [arr.type.get_field_index(key)])
-            if _temporal(c.type):
+                arr = _child(arr, key)
+            if arr.null_count == n:
+                arr = _all_null(c.type, n)  # e.g. a date column that was not expanded: nothing to parse
+            elif _temporal(c.type):
                 arr = _to_final(arr, c.type)
         arrays.append(arr)
     return pa.Table.from_arrays(arrays, schema=_arrow_schema(exp))
