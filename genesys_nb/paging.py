@@ -281,6 +281,15 @@ class Stream:
                 pending[key] = executor.submit(self._fetch, paginator, pos)
 
         submit(position)
+        if concurrent:
+            # Open the whole window at once rather than waiting for page 1's pageCount: one latency round fewer.
+            # Pages past the end come back empty and are discarded; max_items bounds the guess.
+            span = self.concurrency
+            size = paginator.params.get("pageSize")
+            if self.max_items is not None:  # never request beyond the page that meets max_items
+                span = min(span, -(-self.max_items // size)) if isinstance(size, int) and size > 0 else 1
+            for ahead in range(position + 1, position + span):
+                submit(ahead)
         first = True
         page_limit: int | None = None  # page numbers: how far to follow a pageCount that keeps growing
         fetched = 0  # pages read by this run
@@ -318,6 +327,7 @@ class Stream:
                 if empties >= MAX_EMPTY_PAGES and next_position is not None:
                     raise PagingError(f"{paginator.path} returned {MAX_EMPTY_PAGES} empty pages in a row but still "
                                       f"offers a next page; stopping instead of looping forever.")
+            page_length = len(items)  # before dedupe: the API's page size, for sizing the window
             if dedupe:
                 items = self._drop_repeats(items, seen)
             if self.max_items is not None and yielded + len(items) >= self.max_items:
@@ -327,9 +337,14 @@ class Stream:
             if next_position is not None and self.prefetch:
                 submit(next_position)
                 if concurrent:
-                    for ahead in range(next_position + 1, next_position + self.concurrency):
-                        if count is None or ahead > count:
-                            break
+                    last = next_position + self.concurrency - 1
+                    if count is not None:
+                        last = min(last, count)
+                    if self.max_items is not None and page_length:
+                        # Pages still needed after this one, at this page's length: none beyond max_items.
+                        left = self.max_items - yielded - len(items)
+                        last = min(last, next_position - 1 + -(-left // page_length))
+                    for ahead in range(next_position + 1, last + 1):
                         submit(ahead)
             pages_done += 1
             yielded += len(items)

@@ -271,8 +271,24 @@ def test_max_items_sends_no_request_beyond_the_page_that_met_it():
     stream = client_for(script).paginate("/api/v2/p", strategy="pages", max_items=25, concurrency=4)
     assert len(list(stream)) == 25
     time.sleep(0.05)
-    assert sorted(int(r.url.params["pageNumber"]) for r in script.api_requests())[:3] == [1, 2, 3]
+    assert sorted(int(r.url.params["pageNumber"]) for r in script.api_requests()) == [1, 2, 3]
     assert stream.resume_token is None
+
+
+def test_concurrent_page_numbers_open_the_whole_window_at_once():
+    """Pages 1..concurrency go out together: no waiting for page 1's pageCount (one latency round fewer)."""
+    started = []
+
+    def handler(request):
+        started.append((time.monotonic(), int(request.url.params["pageNumber"])))
+        time.sleep(0.05)
+        n = int(request.url.params["pageNumber"])
+        return page([{"id": f"{n}-{i}"} for i in range(10)] if n <= 3 else [], pageNumber=n, pageCount=3)
+
+    stream = client_for(Script(handler)).paginate("/api/v2/p", {"pageSize": 10}, strategy="pages", concurrency=6)
+    assert len(list(stream)) == 30
+    first_wave = [n for t, n in started if t - started[0][0] < 0.03]
+    assert sorted(first_wave) == [1, 2, 3, 4, 5, 6]
 
 
 def test_resume_token_refuses_another_query():
