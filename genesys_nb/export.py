@@ -2,7 +2,8 @@
 
 ``export(stream, "users.parquet")`` pages the listing, converts each page into the fixed user schema, and writes it
 out while the next page is being fetched. Memory stays flat whatever the org's size: at most ``chunk_rows`` rows
-(Parquet) or a few megabytes (NDJSON, CSV) are held before they go to disk.
+(Parquet, at most ~8 MB) or ~4 MB of rows (NDJSON, CSV, encoded in one go per write) are held before they go
+to disk.
 
 Nothing ever appears under the final name until the export has succeeded:
 
@@ -63,7 +64,7 @@ log = logging.getLogger("genesys_nb.export")
 FORMATS: dict[str, tuple[str, ...]] = {"parquet": (".parquet", ".pq"), "ndjson": (".ndjson", ".jsonl"),
                                        "csv": (".csv",)}
 CHECKPOINT_VERSION = 1
-TEXT_FLUSH_BYTES = 8 << 20    # NDJSON/CSV: write out and checkpoint at least every 8 MB ...
+TEXT_FLUSH_BYTES = 4 << 20    # NDJSON/CSV: write out and checkpoint at least every 4 MB of rows in memory ...
 TEXT_FLUSH_SECONDS = 0.5      # ... or every half second
 PARQUET_ROLL_SECONDS = 300.0  # Parquet: close and checkpoint the part being written at least every 5 minutes
 ROW_GROUP_BYTES = 8 << 20     # Parquet: a row group holds chunk_rows rows, or fewer if they take more than 8 MB
@@ -355,6 +356,14 @@ def _csv_ready(df: pl.DataFrame) -> pl.DataFrame:
     return df.select(exprs)
 
 
+def _nbytes(piece: Any) -> int:
+    if isinstance(piece, pa.Table):
+        return piece.nbytes
+    if isinstance(piece, pl.DataFrame):
+        return int(piece.estimated_size())
+    return len(piece)
+
+
 class _Writer:
     """Buffers converted pages, hands them to the file, and checkpoints what is durable; one subclass per format.
 
@@ -382,7 +391,7 @@ class _Writer:
         data = self.encode(piece)
         self.buffer.append((data, token, records, rows))
         self.buffered_rows += rows
-        self.buffered_bytes += data.nbytes if isinstance(data, pa.Table) else len(data)
+        self.buffered_bytes += _nbytes(data)
 
     def encode(self, piece: Any) -> Any:
         return piece
@@ -460,8 +469,24 @@ class _TextWriter(_Writer):
         return (self.buffered_bytes >= TEXT_FLUSH_BYTES or self.buffered_rows >= chunk_rows
                 or time.monotonic() - self.last_flush >= TEXT_FLUSH_SECONDS)
 
-    def persist(self, pieces: list[bytes]) -> None:
-        data = b"".join(pieces)
+    def persist(self, pieces: list[Any]) -> None:
+        self.write(self.encode_all(pieces))
+
+    def encode_all(self, pieces: list[Any]) -> bytes:
+        """The buffered pages as text, encoded in one go (one polars call per flush, not per page)."""
+        pieces = [p for p in pieces if (p.num_rows if isinstance(p, pa.Table) else p.height)] or pieces[:1]
+        if not pieces:
+            return b""
+        if isinstance(pieces[0], pa.Table):
+            df = pl.from_arrow(pa.concat_tables(pieces, promote_options="permissive"))
+        else:
+            df = pl.concat(pieces, how="diagonal_relaxed") if len(pieces) > 1 else pieces[0]
+        return self.encode_frame(df)
+
+    def encode_frame(self, df: pl.DataFrame) -> bytes:
+        raise NotImplementedError
+
+    def write(self, data: bytes) -> None:
         self.fh.seek(self.offset)
         self.fh.truncate()  # whatever an interrupted write left after the durable data goes
         _write_bytes(self.fh, data)
@@ -491,8 +516,7 @@ class _TextWriter(_Writer):
 
 
 class _NdjsonWriter(_TextWriter):
-    def encode(self, piece: Any) -> bytes:
-        df = pl.from_arrow(piece) if isinstance(piece, pa.Table) else piece
+    def encode_frame(self, df: pl.DataFrame) -> bytes:
         if not df.height:
             return b""
         buf = io.BytesIO()
@@ -502,8 +526,7 @@ class _NdjsonWriter(_TextWriter):
 
 
 class _CsvWriter(_TextWriter):
-    def encode(self, piece: Any) -> bytes:
-        df = pl.from_arrow(piece) if isinstance(piece, pa.Table) else piece
+    def encode_frame(self, df: pl.DataFrame) -> bytes:
         columns = self.state.get("columns")
         if columns is None:
             if not df.width:
@@ -517,7 +540,7 @@ class _CsvWriter(_TextWriter):
                 if note not in self.warnings:
                     self.warnings.append(note)
             df = df.select([pl.col(c) if c in df.columns else pl.lit(None).alias(c) for c in columns])
-        header = self.offset == 0 and self.buffered_bytes == 0
+        header = self.offset == 0
         if not df.height and not header:
             return b""
         buf = io.BytesIO()
@@ -527,7 +550,7 @@ class _CsvWriter(_TextWriter):
     def before_finish(self) -> None:
         columns = self.state.get("columns")
         if self.offset == 0 and columns:  # no rows at all: still write the header line
-            self.persist([(",".join(_csv_quote(c) for c in columns) + "\n").encode()])
+            self.write((",".join(_csv_quote(c) for c in columns) + "\n").encode())
 
 
 def _csv_quote(name: str) -> str:
