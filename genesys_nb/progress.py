@@ -23,9 +23,6 @@ class _NullBar:
     def set_postfix_str(self, *args: Any, **kwargs: Any) -> None:
         pass
 
-    def set_description(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
     def close(self) -> None:
         pass
 
@@ -56,9 +53,6 @@ class ProgressBar:
             self.written = written
         self._bar.update(records)
         self._bar.set_postfix_str(f"pages={self.pages:,}, rows={self.written:,}", refresh=False)
-
-    def note(self, text: str) -> None:
-        self._bar.set_description(text)
 
     def close(self) -> None:
         self._bar.close()
