@@ -1,8 +1,8 @@
 """OAuth client credentials and the bearer tokens they buy.
 
 Tokens are fetched lazily from the login host's ``/oauth/token`` (client id and secret in a Basic header, as the
-official SDK sends them), cached, renewed shortly before ``expires_in`` runs out, and renewed once when the API
-answers 401. One lock makes this safe when several pages are fetched at once. The secret and the tokens never
+official SDK sends them), cached, renewed shortly before ``expires_in`` runs out, and renewed when the API answers 401
+(the transport decides how often a request may ask for that). One lock makes this safe when several pages are fetched at once. The secret and the tokens never
 appear in a repr, a log line or an exception.
 """
 
@@ -68,7 +68,7 @@ class TokenSource(Protocol):
 
 
 class ClientCredentialsAuth:
-    """Client-credentials grant with a cached token renewed ahead of expiry and once on a 401."""
+    """Client-credentials grant with a cached token, renewed ahead of expiry and after a 401 (see invalidate)."""
 
     def __init__(self, credentials: Credentials, token_url: str, http: httpx.Client, *,
                  policy: RetryPolicy = RetryPolicy(), clock: Callable[[], float] = time.monotonic,
