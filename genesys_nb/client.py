@@ -70,7 +70,8 @@ class RecordStream(Stream):
         return export(self, path, format=fmt, **kw)
 
     def to_ndjson(self, path: str | os.PathLike, **kw: Any) -> ExportSummary:
-        """Stream the listing into a newline-delimited JSON file (atomic; ``resume=True`` continues a failed run)."""
+        """Stream the listing into a newline-delimited JSON file of the API's own records, one a line, lossless
+        (atomic; ``resume=True`` continues a failed run)."""
         return self._export(path, "ndjson", **kw)
 
     def to_parquet(self, path: str | os.PathLike, **kw: Any) -> ExportSummary:

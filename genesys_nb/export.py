@@ -1,9 +1,9 @@
 """Streamed exports to NDJSON, Parquet and CSV: bounded memory, atomic files, checkpoints and resume.
 
-``export(stream, "users.parquet")`` pages the listing, converts each page into the fixed user schema, and writes it
-out while the next page is being fetched. Memory stays flat whatever the org's size: at most ``chunk_rows`` rows
-(Parquet, at most ~8 MB) or ~4 MB of rows (NDJSON, CSV, encoded in one go per write) are held before they go
-to disk.
+``export(stream, "users.parquet")`` pages the listing, converts each page (into the fixed user schema for Parquet
+and CSV, into NDJSON lines of the API's own records for NDJSON), and writes it out while the next page is being
+fetched. Memory stays flat whatever the org's size: at most ``chunk_rows`` rows (Parquet, at most ~8 MB) or ~4 MB
+of rows (NDJSON, CSV) are held before they go to disk.
 
 Nothing ever appears under the final name until the export has succeeded:
 
@@ -23,10 +23,13 @@ Everything that can be checked is checked before the first request: the format, 
 over). Errors are :class:`~genesys_nb.errors.ExportError` with a message saying what to do; API errors keep their
 own type (with a note on how to resume).
 
-File contents: Parquet keeps the user schema exactly (nested columns as Struct/List, timestamps as UTC timestamps).
-NDJSON has one JSON object per user with the same columns (timestamps as ISO-8601 text, nested columns as JSON).
-CSV has the same columns, nested ones as JSON text, timestamps as ``2025-06-01T12:00:00.000Z``.
-Listings other than users get inferred columns (Parquet unifies them across chunks; CSV keeps the first chunk's).
+File contents: NDJSON is the lossless format: one record per line exactly as the API returned it (every field,
+``addresses``, ``images``, ``primaryContactInfo``, ``chat`` and nested objects included), for users and for any
+other listing. Parquet and CSV are the tabular formats with the fixed user schema: Parquet keeps it exactly (nested
+columns as Struct/List, timestamps as UTC timestamps); CSV has the same columns, nested ones as JSON text,
+timestamps as ``2025-06-01T12:00:00.000Z``. Listings other than users get inferred columns in Parquet and CSV
+(Parquet unifies them across chunks; CSV keeps the first chunk's). ``where=`` works for every format: for NDJSON an
+expression is evaluated on the page's frame and selects which of the API's records are written.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ log = logging.getLogger("genesys_nb.export")
 FORMATS: dict[str, tuple[str, ...]] = {"parquet": (".parquet", ".pq"), "ndjson": (".ndjson", ".jsonl"),
                                        "csv": (".csv",)}
 CHECKPOINT_VERSION = 1
+NDJSON_CONTENT = "api-records"  # checkpoints of NDJSON exports that write the API's own records say so
 TEXT_FLUSH_BYTES = 4 << 20    # NDJSON/CSV: write out and checkpoint at least every 4 MB of rows in memory ...
 TEXT_FLUSH_SECONDS = 0.5      # ... or every half second
 PARQUET_ROLL_SECONDS = 300.0  # Parquet: close and checkpoint the part being written at least every 5 minutes
@@ -197,6 +201,10 @@ def check_target(path: str | os.PathLike, *, format: str | None = None, overwrit
         if where_key and state.get("where") and state["where"] != where_key:
             raise ExportError(f"The checkpoint {target.checkpoint.name} was written with another where= filter. "
                               f"Resume with the same filter, or pass overwrite=True to start over.")
+        if fmt == "ndjson" and state.get("content") != NDJSON_CONTENT:
+            raise ExportError(f"The checkpoint {target.checkpoint.name} is from an NDJSON export that wrote "
+                              f"flattened columns (an earlier version); it cannot be finished with the API's own "
+                              f"records. Pass overwrite=True (--overwrite) to start over.")
         if path.exists() and not (overwrite or state.get("overwrite")):
             raise ExportError(f"{str(path)!r} already exists. Pass overwrite=True (--overwrite) to replace it when "
                               f"the resumed export finishes.")
@@ -364,6 +372,15 @@ def _nbytes(piece: Any) -> int:
     return len(piece)
 
 
+def _rows(piece: Any) -> int:
+    """Rows of a converted page: an Arrow table, a polars frame, or a list of the API's records (NDJSON)."""
+    if isinstance(piece, pa.Table):
+        return piece.num_rows
+    if isinstance(piece, pl.DataFrame):
+        return piece.height
+    return len(piece)
+
+
 class _Writer:
     """Buffers converted pages, hands them to the file, and checkpoints what is durable; one subclass per format.
 
@@ -387,7 +404,7 @@ class _Writer:
         raise NotImplementedError
 
     def add(self, piece: Any, token: str | None, records: int) -> None:
-        rows = piece.num_rows if isinstance(piece, pa.Table) else piece.height
+        rows = _rows(piece)
         data = self.encode(piece)
         self.buffer.append((data, token, records, rows))
         self.buffered_rows += rows
@@ -516,13 +533,13 @@ class _TextWriter(_Writer):
 
 
 class _NdjsonWriter(_TextWriter):
-    def encode_frame(self, df: pl.DataFrame) -> bytes:
-        if not df.height:
-            return b""
-        buf = io.BytesIO()
-        df.write_ndjson(buf)
-        data = buf.getvalue()
-        return data if data.endswith(b"\n") else data + b"\n"
+    """The API's own records, one JSON object a line, encoded as each page arrives."""
+
+    def encode(self, piece: list[dict]) -> bytes:
+        return b"".join([orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) for record in piece])
+
+    def encode_all(self, pieces: list[bytes]) -> bytes:
+        return b"".join(pieces)
 
 
 class _CsvWriter(_TextWriter):
@@ -752,6 +769,8 @@ def export(stream: Stream, path: str | os.PathLike, *, format: str | None = None
                  "resume_token": None, "complete": False, "records": 0, "rows": 0, "pages": 0, "requests": 0,
                  "seconds": 0.0, "offset": 0, "parts": 0,
                  "columns": schema_names if target.format == "csv" else None}
+        if target.format == "ndjson":
+            state["content"] = NDJSON_CONTENT
     previous_seconds = float(state.get("seconds", 0.0))
     previous_requests = int(state.get("requests", 0))
     writer: _Writer
@@ -779,8 +798,9 @@ def export(stream: Stream, path: str | os.PathLike, *, format: str | None = None
             if resuming and writer.state.get("pages"):
                 log.info("resuming %s after %s rows (%s pages)", target.path.name, writer.state["rows"],
                          writer.state["pages"])
+            convert = converter.select if target.format == "ndjson" else converter
             for page in source.pages():
-                writer.add(converter(page.items), page.resume_token, len(page.items))
+                writer.add(convert(page.items), page.resume_token, len(page.items))
                 if writer.due(chunk_rows):
                     writer.flush(**progress_fields())
                 bar.page(len(page.items), writer.rows)

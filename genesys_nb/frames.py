@@ -58,6 +58,17 @@ class PageConverter:
             return self.where.filter_arrow(users_to_arrow(records, self.expand))
         return self.where.filter_polars(infer_frame(records))
 
+    def select(self, records: list[dict]) -> list[dict]:
+        """The page's own records that ``where=`` keeps, unchanged (NDJSON writes these as the API returned them).
+
+        A polars or text expression is evaluated on the page's frame (users: the fixed schema) for a row mask."""
+        records = self.where.filter_records(records)
+        if self.where.expr is None or not records:
+            return records
+        table = users_to_arrow(records, self.expand) if self.users else infer_frame(records).to_arrow()
+        keep = self.where.mask(table).fill_null(False).to_pylist()
+        return [record for record, kept in zip(records, keep) if kept]
+
     def empty(self) -> pa.Table | pl.DataFrame:
         return users_to_arrow([], self.expand) if self.users else pl.DataFrame()
 

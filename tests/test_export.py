@@ -9,13 +9,13 @@ import orjson
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from helpers_frames import FakeUsersTransport, expected_ids, users_stream
+from helpers_frames import FakeUsersTransport, expected_ids, make_user, users_stream
 
 import genesys_nb.export as export_mod
 from genesys_nb.errors import ExportError, ServerError
 from genesys_nb.export import ExportSummary, check_target, export
 from genesys_nb.filters import active_with_email
-from genesys_nb.schema import user_schema
+from genesys_nb.schema import user_schema, users_to_polars
 
 EXPAND = ("groups", "skills", "employerInfo", "dateLastLogin")
 FORMATS = ["parquet", "ndjson", "csv"]
@@ -24,8 +24,8 @@ FORMATS = ["parquet", "ndjson", "csv"]
 def read_back(path, fmt, expand=EXPAND):
     if fmt == "parquet":
         return pl.read_parquet(path)
-    if fmt == "ndjson":
-        return pl.read_ndjson(path, schema=user_schema(expand))
+    if fmt == "ndjson":  # the API's own records: converted here as frames convert them
+        return users_to_polars([orjson.loads(line) for line in path.read_bytes().splitlines()], expand)
     return pl.read_csv(path, infer_schema=False)
 
 
@@ -95,9 +95,12 @@ def test_parquet_row_groups_are_capped_in_bytes(tmp_path, monkeypatch):
 def test_ndjson_and_csv_contents(tmp_path):
     t = FakeUsersTransport(12)
     export(users_stream(t, expand=EXPAND), tmp_path / "u.ndjson", progress=False)
-    first = orjson.loads((tmp_path / "u.ndjson").read_bytes().splitlines()[1])
-    assert first["groups"] == [{"id": "g0", "name": "Group 0"}] and first["division_id"] == "div-1"
-    assert first["date_last_login"].startswith("2025-")
+    lines = (tmp_path / "u.ndjson").read_bytes().splitlines(keepends=True)
+    assert [orjson.loads(line) for line in lines] == [make_user(i, EXPAND) for i in range(12)]  # lossless
+    first = orjson.loads(lines[1])
+    assert first["groups"] == [{"id": "g0", "name": "Group 0", "selfUri": "/api/v2/groups/g0"}]
+    assert first["division"]["id"] == "div-1" and first["dateLastLogin"].startswith("2025-")
+    assert lines[1] == orjson.dumps(make_user(1, EXPAND), option=orjson.OPT_APPEND_NEWLINE)
     export(users_stream(t, expand=EXPAND), tmp_path / "u.csv", progress=False)
     df = pl.read_csv(tmp_path / "u.csv", infer_schema=False)
     row = df.row(2, named=True)
@@ -392,3 +395,43 @@ def test_ctrl_c_during_a_flush_is_held_until_the_checkpoint_is_written(tmp_path,
     export(users_stream(t, page_size=50), out, resume=True, progress=False)
     ids = pl.read_ndjson(out)["id"].to_list()
     assert ids == expected_ids(t)
+
+
+# -- NDJSON is the API's own records --------------------------------------------------------------------------------
+def test_ndjson_lines_are_the_api_records(tmp_path):
+    import genesys_nb as gnb
+
+    with gnb.connect(sandbox={"users": 300}) as client:
+        api = list(client.users(page_size=100, expand=["groups", "dateLastLogin"]))
+        out = tmp_path / "users.ndjson"
+        summary = client.users(page_size=100, expand=["groups", "dateLastLogin"]).to_ndjson(out, progress=False)
+    lines = out.read_bytes().splitlines(keepends=True)
+    assert summary.rows == len(lines) == len(api) == 300
+    assert lines == [orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) for record in api]
+    first = orjson.loads(lines[0])
+    assert "primaryContactInfo" in first and isinstance(first["division"], dict) and "id" in first["division"]
+    assert pl.read_ndjson(out)["id"].to_list() == [r["id"] for r in api]
+
+
+@pytest.mark.parametrize("where", [active_with_email, 'state == "active" and email != null',
+                                   lambda u: u["state"] == "active" and bool(u.get("email"))])
+def test_ndjson_where_selects_the_api_records(tmp_path, where):
+    t = FakeUsersTransport(150)
+    out = tmp_path / "active.ndjson"
+    summary = export(users_stream(t, page_size=40, expand=("groups",)), out, where=where, progress=False)
+    want = [u for u in t.users("any", ("groups",)) if u["state"] == "active" and u.get("email")]
+    assert summary.rows == len(want) and summary.records == 150
+    assert [orjson.loads(line) for line in out.read_bytes().splitlines()] == want
+
+
+def test_ndjson_checkpoint_of_flattened_rows_is_not_resumed(tmp_path):
+    out = tmp_path / "u.ndjson"
+    with pytest.raises(ServerError):
+        export(users_stream(FakeUsersTransport(100, fail_at=(3,)), page_size=10), out, progress=False)
+    checkpoint = tmp_path / "u.ndjson.checkpoint.json"
+    state = json.loads(checkpoint.read_text())
+    assert state["content"] == "api-records"
+    del state["content"]  # as an earlier version wrote it
+    checkpoint.write_text(json.dumps(state))
+    with pytest.raises(ExportError, match="flattened columns"):
+        export(users_stream(FakeUsersTransport(100), page_size=10), out, resume=True, progress=False)
