@@ -43,6 +43,7 @@ test: install-test
 bench: $(VENV)/.installed-test
 	mkdir -p $(TMPJ)
 	$(TESTENV) $(BIN)/python -m benchmarks
+	$(TESTENV) $(BIN)/python benchmarks/sandbox_rss.py
 
 lab: $(VENV)/.installed
 	$(UV) -e '.[lab]'
