@@ -55,7 +55,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import ExportError, GenesysError
-from .frames import PageConverter
+from .frames import PageConverter, native_pages
 from .paging import Stream
 from .progress import progress_bar
 from .schema import user_arrow_schema
@@ -798,8 +798,11 @@ def export(stream: Stream, path: str | os.PathLike, *, format: str | None = None
             if resuming and writer.state.get("pages"):
                 log.info("resuming %s after %s rows (%s pages)", target.path.name, writer.state["rows"],
                          writer.state["pages"])
-            convert = converter.select if target.format == "ndjson" else converter
-            for page in source.pages():
+            if target.format == "ndjson":  # the API's own records
+                convert, pages = converter.select, source.pages()
+            else:  # frames: parsed straight from the page bytes into Arrow when the converter allows
+                convert, pages = converter, native_pages(source, converter).pages()
+            for page in pages:
                 writer.add(convert(page.items), page.resume_token, len(page.items))
                 if writer.due(chunk_rows):
                     writer.flush(**progress_fields())

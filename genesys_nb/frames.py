@@ -13,7 +13,7 @@ lists and structs), so nested columns and nulls survive and an empty result keep
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import polars as pl
@@ -21,10 +21,11 @@ import pyarrow as pa
 
 from .errors import ConfigError
 from .filters import Where, compile_where
-from .paging import Page, Stream
-from .schema import user_schema, users_to_arrow
+from .paging import Batch, Page, Stream
+from .schema import ITEM_KEYS, user_schema, users_page_to_arrow, users_to_arrow
 
-__all__ = ["FrameReader", "PageConverter", "iter_frames", "to_polars", "to_pandas", "to_arrow", "is_user_stream"]
+__all__ = ["FrameReader", "PageConverter", "ArrowBatch", "iter_frames", "to_polars", "to_pandas", "to_arrow",
+           "is_user_stream", "native_pages"]
 
 BACKENDS = ("polars", "pandas", "arrow")
 
@@ -36,6 +37,41 @@ def is_user_stream(stream: Any) -> bool:
 
 def stream_expand(stream: Any) -> tuple[str, ...]:
     return tuple(getattr(stream, "expand", None) or ())
+
+
+class ArrowBatch(Batch):
+    """A page's users already in the fixed schema, decoded from the page's bytes in the worker thread."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def ids(self) -> list[Any]:
+        return self.table.column("id").to_pylist()
+
+    def take(self, indices: list[int]) -> ArrowBatch:
+        return ArrowBatch(self.table.take(pa.array(indices, pa.int64())))
+
+    def head(self, n: int) -> ArrowBatch:
+        return ArrowBatch(self.table.slice(0, n))
+
+
+def users_decoder(expand: tuple[str, ...]) -> Callable[[bytes], Any]:
+    """A page decoder for :meth:`Stream.native`: the body's users as an :class:`ArrowBatch` in the fixed schema."""
+
+    def decode(body: bytes) -> Any:
+        envelope, table = users_page_to_arrow(body, expand)
+        if table is not None:
+            for key in ITEM_KEYS:
+                if envelope.get(key) is table:
+                    envelope[key] = ArrowBatch(table)
+        return envelope
+
+    return decode
 
 
 class PageConverter:
@@ -52,7 +88,13 @@ class PageConverter:
     def for_stream(cls, stream: Any, where: Any = None) -> PageConverter:
         return cls(users=is_user_stream(stream), expand=stream_expand(stream), where=where)
 
-    def __call__(self, records: list[dict]) -> pa.Table | pl.DataFrame:
+    def decoder(self) -> Callable[[bytes], Any] | None:
+        """The native page decoder when pages may skip Python records (users, no record callable), else None."""
+        return users_decoder(self.expand) if self.users and self.where.record is None else None
+
+    def __call__(self, records: list[dict] | Batch) -> pa.Table | pl.DataFrame:
+        if isinstance(records, ArrowBatch):
+            return self.where.filter_arrow(records.table)
         records = self.where.filter_records(records)
         if self.users:
             return self.where.filter_arrow(users_to_arrow(records, self.expand))
@@ -71,6 +113,14 @@ class PageConverter:
 
     def empty(self) -> pa.Table | pl.DataFrame:
         return users_to_arrow([], self.expand) if self.users else pl.DataFrame()
+
+
+def native_pages(stream: Stream, converter: PageConverter) -> Stream:
+    """``stream`` set to decode its pages natively when ``converter`` allows it (see :meth:`PageConverter.decoder`);
+    the converter takes either kind of page."""
+    decode = converter.decoder()
+    native = getattr(stream, "native", None)
+    return native(decode) if decode is not None and native is not None else stream
 
 
 def infer_frame(records: list[dict]) -> pl.DataFrame:
@@ -182,7 +232,7 @@ class FrameReader:
         if self._closed:
             return
         if self._pages is None and not self._exhausted:
-            self._pages = self.stream.pages()
+            self._pages = native_pages(self.stream, self._convert).pages()
         while not self._exhausted and (n is None or self._buffered < n):
             page = next(self._pages, None)
             if page is None:

@@ -23,10 +23,10 @@ import orjson
 
 from .dedupe import SeenIds
 from .errors import ConfigError, GenesysError, PagingError
-from .strategies import Paginator
+from .strategies import Batch, Paginator
 from .transport import Response, Transport
 
-__all__ = ["Page", "Stream", "StreamStats", "Plan", "encode_token", "decode_token"]
+__all__ = ["Page", "Stream", "StreamStats", "Plan", "Batch", "encode_token", "decode_token"]
 
 log = logging.getLogger("genesys_nb.paging")
 
@@ -36,9 +36,11 @@ MAX_EMPTY_PAGES = 3
 
 @dataclass(frozen=True)
 class Page:
-    """One page of records. ``resume_token`` continues after this page (None when it was the last)."""
+    """One page of records. ``resume_token`` continues after this page (None when it was the last).
 
-    items: list[dict]
+    ``items`` is a list of the API's records, or a :class:`Batch` on a stream set to :meth:`Stream.native`."""
+
+    items: list[dict] | Batch
     number: int
     resume_token: str | None
     total: int | None = None
@@ -118,6 +120,32 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
+# The loop's few operations on a page's items, for lists of records and native batches alike.
+def _page_ids(items: list | Batch) -> tuple:
+    """The ids of a page, to recognise a page that comes back twice."""
+    if isinstance(items, Batch):
+        return tuple(items.ids())
+    return tuple(item.get("id") for item in items if isinstance(item, dict))
+
+
+def _keyed(items: list | Batch) -> list[tuple[int, Any]]:
+    """(position, id) of every record that has an id."""
+    if isinstance(items, Batch):
+        return [(i, key) for i, key in enumerate(items.ids()) if key is not None]
+    return [(i, item.get("id")) for i, item in enumerate(items) if isinstance(item, dict) and "id" in item]
+
+
+def _without(items: list | Batch, drop: set[int]) -> list | Batch:
+    """The page without the records at the positions in ``drop``."""
+    if isinstance(items, Batch):
+        return items.take([i for i in range(len(items)) if i not in drop])
+    return [item for i, item in enumerate(items) if i not in drop]
+
+
+def _head(items: list | Batch, n: int) -> list | Batch:
+    return items.head(n) if isinstance(items, Batch) else items[:n]
+
+
 class _FirstPageFailed(Exception):
     def __init__(self, error: GenesysError) -> None:
         super().__init__(str(error))
@@ -130,7 +158,8 @@ class Stream:
     def __init__(self, transport: Transport, plans: list[Plan], *, fingerprint: str, max_items: int | None = None,
                  concurrency: int = 1, prefetch: bool = True, resume: str | None = None, dedupe: bool | None = None,
                  description: str = "", reopen: Callable[[str | None], Stream] | None = None,
-                 total_hint: Callable[[], int | None] | None = None) -> None:
+                 total_hint: Callable[[], int | None] | None = None,
+                 decode: Callable[[bytes], Any] | None = None) -> None:
         if not plans:
             raise ValueError("a stream needs at least one plan")
         if max_items is not None and (not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 0):
@@ -147,6 +176,7 @@ class Stream:
         self.description = description or plans[0].paginator.describe()
         self._reopen = reopen
         self._total_hint = total_hint
+        self._decode = decode
         self._start: tuple[str, Any, int, int] | None = None  # strategy, position, pages done, items done
         if resume is not None:
             data = decode_token(resume)
@@ -186,6 +216,16 @@ class Stream:
     def __next__(self) -> dict:
         return next(iter(self))
 
+    def native(self, decode: Callable[[bytes], Any]) -> Stream:
+        """Have every page's raw bytes parsed by ``decode`` (in the worker thread that fetched it) and return this
+        stream. ``decode`` returns the page's body with its records as a :class:`Batch` (e.g. an Arrow table built
+        without a Python object per value); the loop's guards, dedupe, ``max_items`` and resume tokens work on it
+        as on lists. For frames and files, not for records: ``page.items`` may then be a Batch. A transport that only
+        gives parsed bodies (a test double), or a stream already started, keeps its lists."""
+        if not self._started and isinstance(self._transport, Transport):
+            self._decode = decode
+        return self
+
     def close(self) -> None:
         """Stop paging now; in-flight requests finish in the background and are discarded."""
         if self._generator is not None:
@@ -221,7 +261,8 @@ class Stream:
     def _fetch(self, paginator: Paginator, position: Any) -> Response:
         req = paginator.request(position)
         try:
-            return self._transport.request(req.method, req.path, params=req.params, json=req.json)
+            extra = {"decode": self._decode} if self._decode is not None else {}
+            return self._transport.request(req.method, req.path, params=req.params, json=req.json, **extra)
         except GenesysError as exc:
             better = paginator.explain(exc, position)
             if better is exc:
@@ -319,7 +360,7 @@ class Stream:
                 next_position = None
             # Guards against APIs that page forever.
             if paginator.sequential and paginator.name != "search":
-                ids = tuple(item.get("id") for item in items if isinstance(item, dict))
+                ids = _page_ids(items)
                 if ids and ids == previous_ids:
                     raise PagingError(f"{paginator.path} returned the same page twice; stopping instead of looping.")
                 previous_ids = ids
@@ -331,7 +372,7 @@ class Stream:
             if dedupe:
                 items = self._drop_repeats(items, seen)
             if self.max_items is not None and yielded + len(items) >= self.max_items:
-                items = items[: self.max_items - yielded]
+                items = _head(items, self.max_items - yielded)
                 next_position = None  # met: no request goes out beyond this page
             # Keep the pipeline full before handing the page over: the next request(s) fly while the consumer works.
             if next_position is not None and self.prefetch:
@@ -365,15 +406,15 @@ class Stream:
         if dedupe and totals:
             self._warn_on_churn(paginator, totals)
 
-    def _drop_repeats(self, items: list, seen: SeenIds) -> list:
+    def _drop_repeats(self, items: list | Batch, seen: SeenIds) -> list | Batch:
         """Drop records whose id this stream has returned already (records without an id are kept)."""
-        keyed = [(i, item.get("id")) for i, item in enumerate(items) if isinstance(item, dict) and "id" in item]
+        keyed = _keyed(items)
         fresh = seen.first_time(key for _, key in keyed)
         repeated = {i for (i, _), new in zip(keyed, fresh) if not new}
         if not repeated:
             return items
         self.stats.duplicates_dropped += len(repeated)
-        return [item for i, item in enumerate(items) if i not in repeated]
+        return _without(items, repeated)
 
     def _warn_growth(self, paginator: Paginator, pages: int) -> None:
         message = (f"{paginator.path} kept growing faster than it could be paged by page number: stopped after "

@@ -85,13 +85,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
 
 __all__ = ["USER_COLUMNS", "EXPAND_COLUMNS", "Column", "user_schema", "user_arrow_schema", "users_to_arrow",
-           "users_to_polars", "user_columns", "normalize_expand", "schema_table"]
+           "users_page_to_arrow", "users_to_polars", "user_columns", "normalize_expand", "schema_table", "ITEM_KEYS"]
 
 log = logging.getLogger("genesys_nb.schema")
 
@@ -286,6 +288,108 @@ def users_to_arrow(records: list[dict], expand: Iterable[str] | str = ()) -> pa.
 def users_to_polars(records: list[dict], expand: Iterable[str] | str = ()) -> pl.DataFrame:
     """User records as a polars DataFrame with exactly :func:`user_schema` (``expand``), even when empty."""
     return pl.from_arrow(users_to_arrow(records, expand))  # type: ignore[return-value]
+
+
+# -- native path: a page's bytes straight into Arrow ---------------------------------------------------------------
+#: The fields of a listing page that hold user records, in the order the paging layer looks for them.
+ITEM_KEYS = ("entities", "results")
+_CONTACT = _struct(mediaType=S, address=S, display=S)
+_CONTACTS = ("primaryContactInfo", "addresses")
+_PARSE_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+
+
+@lru_cache(maxsize=64)
+def _page_parse_options(expand: frozenset[str]) -> pj.ParseOptions:
+    """The whole page as one JSON row: the records under ``entities``/``results`` with the raw user schema (plus
+    the contact lists that give ``primary_phone``), and the envelope fields the paging styles read."""
+    user = pa.struct(list(_raw_schema(expand)) + [pa.field(k, pa.list_(_CONTACT)) for k in _CONTACTS])
+    fields = [pa.field(k, pa.list_(user)) for k in ITEM_KEYS]
+    fields += [pa.field(k, S) for k in ("cursor", "nextUri", "nextPage", "previousUri", "selfUri", "firstUri",
+                                        "lastUri")]
+    fields += [pa.field(k, pa.int64()) for k in ("pageSize", "pageNumber", "pageCount", "total")]
+    fields.append(pa.field("cursors", _struct(before=S, after=S)))
+    return pj.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore")
+
+
+def users_page_to_arrow(body: bytes, expand: Iterable[str] | str = ()) -> tuple[Any, pa.Table | None]:
+    """A users listing page's raw bytes as ``(envelope, table)``: ``table`` is exactly what
+    ``users_to_arrow(orjson.loads(body)["entities"], expand)`` gives, and ``envelope`` holds the page's paging fields
+    with the records' field (``entities`` or ``results``) set to ``table``.
+
+    ``pyarrow.json`` parses the page without building a Python object per value (and without the GIL, so it overlaps
+    the thread that writes the previous page). A page it cannot read exactly (a value of the wrong JSON type, a
+    duplicated key, a null record...) goes through ``orjson`` and :func:`users_to_arrow` instead: same result, slower.
+    That fallback returns ``(body, None)`` when the body has no list of records; the body is then used as it is.
+    Raises ``ValueError`` (``orjson.JSONDecodeError``) when the body is not JSON at all."""
+    exp = normalize_expand(expand)
+    try:
+        native = _read_page(body, exp) if body else None
+    except _PARSE_ERRORS:
+        native = None
+    if native is not None:
+        return native
+    data = orjson.loads(body)
+    if isinstance(data, dict):
+        for key in ITEM_KEYS:
+            if isinstance(data.get(key), list):
+                table = users_to_arrow(data[key], exp)
+                return {**data, key: table}, table
+    return data, None
+
+
+def _read_page(body: bytes, exp: frozenset[str]) -> tuple[dict, pa.Table] | None:
+    """The native parse, or None when the page must take the dict path."""
+    read = pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16))
+    page = pj.read_json(pa.BufferReader(body), read_options=read, parse_options=_page_parse_options(exp))
+    if page.num_rows != 1:
+        return None
+    envelope: dict[str, Any] = {}
+    key = None
+    for name in page.column_names:
+        column = page.column(name)
+        if column.null_count:
+            continue
+        if name in ITEM_KEYS:
+            key = key or name
+            continue
+        envelope[name] = column[0].as_py()
+    if key is None:
+        return None
+    users = _column(page, key).flatten()
+    if users.null_count:
+        return None
+    raw = pa.Table.from_struct_array(users)
+    table = _finish(raw, exp, _arrow_phones(raw))
+    envelope[key] = table
+    return envelope, table
+
+
+def _arrow_phones(raw: pa.Table) -> pa.Array:
+    """:func:`_phones` with Arrow compute on the contact lists: per user the address (else display) of the first
+    PHONE contact with either, in ``primaryContactInfo``, else in ``addresses``."""
+    n = raw.num_rows
+    found = []
+    for key in _CONTACTS:
+        lists = _column(raw, key)
+        contacts = lists.flatten()
+        if not len(contacts):
+            continue
+        address, display = _child(contacts, "address"), _child(contacts, "display")
+        value = pc.if_else(pc.fill_null(pc.greater(pc.utf8_length(address), 0), False), address, display)
+        usable = pc.and_(pc.fill_null(pc.equal(_child(contacts, "mediaType"), "PHONE"), False),
+                         pc.fill_null(pc.greater(pc.utf8_length(value), 0), False))
+        at = np.flatnonzero(usable.to_numpy(zero_copy_only=False))
+        if not len(at):
+            continue
+        owners = pc.list_parent_indices(lists).to_numpy()[at]
+        first = np.ones(len(at), dtype=bool)
+        first[1:] = owners[1:] != owners[:-1]
+        pick = np.full(n, -1, dtype=np.int64)
+        pick[owners[first]] = at[first]
+        found.append(value.take(pa.array(pick, mask=pick < 0)))
+    if not found:
+        return _all_null(S, n)
+    return found[0] if len(found) == 1 else pc.coalesce(*found)
 
 
 # Column building avoids Arrow calls that release the GIL where it can: each release hands the interpreter to the

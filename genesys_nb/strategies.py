@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 from .errors import GenesysError, PagingError
 
 __all__ = ["PageRequest", "Paginator", "CursorPaginator", "AfterPaginator", "PageNumberPaginator",
-           "NextUriPaginator", "SearchPaginator", "SinglePage", "DetectingPaginator", "STRATEGIES", "detect_strategy", "items_of"]
+           "NextUriPaginator", "SearchPaginator", "SinglePage", "DetectingPaginator", "STRATEGIES", "detect_strategy", "items_of",
+           "Batch"]
 
 
 @dataclass(frozen=True)
@@ -27,19 +28,40 @@ class PageRequest:
     json: Any = None
 
 
-def items_of(body: Any, key: str | None = None) -> list:
-    """The records of a listing body: ``entities``, ``results`` or the first list-valued field."""
+class Batch:
+    """A page's records held natively (e.g. an Arrow table a decoder built from the page's bytes) instead of as a
+    list of dicts. The paging loop needs only these four operations, so it never imports what holds the data."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def ids(self) -> list[Any]:
+        """Each record's id, in order (None where a record has none)."""
+        raise NotImplementedError
+
+    def take(self, indices: list[int]) -> Batch:
+        """The records at ``indices``, in that order."""
+        raise NotImplementedError
+
+    def head(self, n: int) -> Batch:
+        """The first ``n`` records."""
+        raise NotImplementedError
+
+
+def items_of(body: Any, key: str | None = None) -> list | Batch:
+    """The records of a listing body: ``entities``, ``results`` or the first list-valued field (a list of dicts,
+    or a :class:`Batch` when the body was decoded natively)."""
     if not isinstance(body, dict):
         raise PagingError(f"Expected a JSON object for a listing page, got {type(body).__name__}.")
     if key is not None:
         value = body.get(key)
         if value is None:
             return []
-        if not isinstance(value, list):
+        if not isinstance(value, (list, Batch)):
             raise PagingError(f"The listing field {key!r} is not a list.")
         return value
     for name in ("entities", "results", "conversations", "items"):
-        if isinstance(body.get(name), list):
+        if isinstance(body.get(name), (list, Batch)):
             return body[name]
     for value in body.values():
         if isinstance(value, list):

@@ -3,7 +3,7 @@
 Each attempt waits for the rate governor, takes a bearer token from the auth layer, and sends with httpx. A 401
 renews the token once and replays the request; 429, 5xx, network faults and 200s whose body is not JSON are retried
 per :class:`~genesys_nb.retrying.RetryPolicy`; anything else becomes a precise :mod:`genesys_nb.errors` exception.
-Bodies are parsed with orjson and never read as an empty page when they do not parse.
+Bodies are parsed with orjson (or a caller's decoder) and never read as an empty page when they do not parse.
 """
 
 from __future__ import annotations
@@ -91,9 +91,13 @@ class Transport:
             return path_or_url
         return f"{self.api_url}/{path_or_url.lstrip('/')}"
 
-    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None) -> Response:
-        """Send ``method path`` and return the parsed JSON body, retrying per the policy."""
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
+                decode: Callable[[bytes], Any] | None = None) -> Response:
+        """Send ``method path`` and return the parsed JSON body, retrying per the policy.
+
+        ``decode`` parses a successful body instead of ``orjson.loads`` (e.g. straight into Arrow, in the calling
+        worker thread); a ``ValueError`` from it is retried like any body that is not JSON."""
+        parse = decode or orjson.loads
         url = self.url_for(path)
         content = orjson.dumps(json) if json is not None else None
         attempts = 0
@@ -147,8 +151,8 @@ class Transport:
                 raise _error(response, url)
             raw = response.content
             try:
-                body = orjson.loads(raw) if raw else None
-            except orjson.JSONDecodeError:
+                body = parse(raw) if raw else None
+            except ValueError:  # orjson.JSONDecodeError and Arrow's parse errors are ValueErrors
                 raise Retryable("body", f"HTTP {response.status_code} with a body that is not valid JSON "
                                         f"({len(raw)} bytes, starts {raw[:40]!r})", status=response.status_code,
                                 correlation_id=response.headers.get("ININ-Correlation-Id")) from None
