@@ -303,7 +303,9 @@ def _page_parse_options(expand: frozenset[str]) -> pj.ParseOptions:
     """The whole page as one JSON row: the records under ``entities``/``results`` with the raw user schema (plus
     the contact lists that give ``primary_phone``), and the envelope fields the paging styles read."""
     user = pa.struct(list(_raw_schema(expand)) + [pa.field(k, pa.list_(_CONTACT)) for k in _CONTACTS])
-    fields = [pa.field(k, pa.list_(user)) for k in ITEM_KEYS]
+    # Only ``entities`` is read natively: the cursor endpoint's ``results`` is a count, the search endpoint's a list
+    # (search pages take the dict path).
+    fields = [pa.field("entities", pa.list_(user))]
     fields += [pa.field(k, S) for k in ("cursor", "nextUri", "nextPage", "previousUri", "selfUri", "firstUri",
                                         "lastUri")]
     fields += [pa.field(k, pa.int64()) for k in ("pageSize", "pageNumber", "pageCount", "total")]
@@ -349,8 +351,8 @@ def _read_page(body: bytes, exp: frozenset[str]) -> tuple[dict, pa.Table] | None
         column = page.column(name)
         if column.null_count:
             continue
-        if name in ITEM_KEYS:
-            key = key or name
+        if name == "entities":
+            key = name
             continue
         envelope[name] = column[0].as_py()
     if key is None:

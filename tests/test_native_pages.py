@@ -12,6 +12,7 @@ import pytest
 from helpers_frames import make_user
 
 import genesys_nb as gnb
+from genesys_nb import schema
 from genesys_nb.frames import ArrowBatch, users_decoder
 from genesys_nb.schema import users_page_to_arrow, users_to_arrow
 from genesys_nb.users import EXPANDS
@@ -56,6 +57,7 @@ def test_identical_to_the_dict_path_on_sandbox_pages(expand):
     assert len(bodies) == 4
     for body in bodies:
         assert same(body, expand).num_rows == 250
+        assert schema._read_page(body, schema.normalize_expand(expand)) is not None  # read natively, no fallback
 
 
 def test_identical_on_synthetic_pages_with_missing_fields_and_phones():
@@ -65,7 +67,9 @@ def test_identical_on_synthetic_pages_with_missing_fields_and_phones():
                                                  {"mediaType": "PHONE", "display": "42"}]},
               {"id": "z", "addresses": [{"mediaType": "EMAIL", "address": "a@b"}, {"mediaType": "PHONE"},
                                         {"mediaType": "PHONE", "address": "+1", "display": "one"}]}]
-    table = same(page(users, total=125, pageCount=1, pageNumber=1), HEAVY)
+    body = page(users, total=125, pageCount=1, pageNumber=1)
+    assert schema._read_page(body, schema.normalize_expand(HEAVY)) is not None
+    table = same(body, HEAVY)
     phones = table.column("primary_phone").to_pylist()
     assert phones[-3:] == [None, "42", "+1"]
     same(page(users[::-1], cursor="abc"), ())
