@@ -279,6 +279,7 @@ class Stream:
     def _run(self) -> Iterator[Page]:
         self.stats.started = time.monotonic()
         executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="genesys-nb-page")
+        completed = False
         try:
             plans = list(self._plans)
             while True:
@@ -293,9 +294,13 @@ class Stream:
                     reason = plan.why(exc) if plan.why else str(exc)
                     self.stats.fallbacks.append(reason)
                     log.warning("%s", reason)
+            completed = True
         finally:
+            # A finished stream leaves nothing running: requests already in flight past the end (a concurrent
+            # window's guesses) are waited for, at most one request's time. A stream closed early or failing does
+            # not wait; its in-flight requests end in the background and are discarded.
+            executor.shutdown(wait=completed, cancel_futures=True)
             self.stats.finished = time.monotonic()
-            executor.shutdown(wait=False, cancel_futures=True)
 
     def _walk(self, paginator: Paginator, executor: ThreadPoolExecutor, first_try: bool) -> Iterator[Page]:
         s = self.stats

@@ -277,3 +277,15 @@ def test_a_slow_consumer_never_has_more_than_the_window_fetched_ahead(make_clien
         ahead = client.sandbox.stats.api_requests - consumed
         assert ahead <= max(1, concurrency), f"{ahead} pages fetched ahead with concurrency={concurrency}"
     pages.close()
+
+
+def test_a_finished_concurrent_stream_leaves_no_request_in_flight(make_client):
+    """The window's guesses past the end are waited for when the stream completes: nothing reaches the API after."""
+    import time
+
+    client = make_client(users=150, latency_ms=80)
+    ids = ids_of(client.users(page_size=100, strategy="pages", concurrency=6))
+    assert ids == client.sandbox.org.ids("any")
+    after = client.sandbox.stats.api_requests
+    time.sleep(0.3)
+    assert client.sandbox.stats.api_requests == after == 6
