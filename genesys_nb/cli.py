@@ -302,9 +302,9 @@ def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
     if columns:
         df = df.select(columns)
     if args.format == "csv":
-        from .export import _csv_ready
+        from .writers import CSV_DATETIME, csv_ready
 
-        out.write(_csv_ready(df).write_csv(datetime_format="%Y-%m-%dT%H:%M:%S%.3fZ"))
+        out.write(csv_ready(df).write_csv(datetime_format=CSV_DATETIME))
     elif args.format == "ndjson":
         out.write(df.write_ndjson())
     else:

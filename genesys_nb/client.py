@@ -11,18 +11,17 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .auth import ClientCredentialsAuth, Credentials, StaticTokenAuth, TokenSource
-from .errors import ConfigError, GenesysError, NotFound, PermissionDenied
+from .errors import ConfigError, NotFound, PermissionDenied
 from .governor import RateGovernor
 from .paging import Plan, Stream, fingerprint
 from .regions import Hosts, resolve_hosts
 from .retrying import RetryPolicy
-from .strategies import STRATEGIES, DetectingPaginator, PageNumberPaginator, SearchPaginator
+from .strategies import STRATEGIES, DetectingPaginator, SearchPaginator
 from .transport import Transport
 from .users import (QUERY_PATH, USERS_PATH, check_expand, check_page_size, check_state, check_strategy, user_plans)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import os
 from pathlib import Path
 
 import pytest
@@ -124,9 +123,9 @@ def test_unknown_format(client, tmp_path):
 def test_full_disk_keeps_what_was_fetched(client, tmp_path, monkeypatch):
     """ENOSPC on the third write: an ExportError that says the disk is full; the checkpoint is kept, and a resume
     (after 'freeing space') completes the file with every user once."""
-    import genesys_nb.export as export_module
+    import genesys_nb.durable as durable_mod
 
-    real = export_module._write_bytes
+    real = durable_mod.write_bytes
     calls = {"n": 0}
 
     def full(fh, data):
@@ -135,13 +134,13 @@ def test_full_disk_keeps_what_was_fetched(client, tmp_path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(fh, data)
 
-    monkeypatch.setattr(export_module, "_write_bytes", full)
+    monkeypatch.setattr(durable_mod, "write_bytes", full)
     target = tmp_path / "users.ndjson"
     with pytest.raises(gnb.ExportError, match="(?i)disk is full|no space") as info:
         client.users(page_size=50).to_ndjson(target, chunk_rows=50)
     assert "resume" in str(info.value)
     assert not target.exists() and Path(f"{target}.checkpoint.json").exists()
-    monkeypatch.setattr(export_module, "_write_bytes", real)
+    monkeypatch.setattr(durable_mod, "write_bytes", real)
     summary = client.users(page_size=50).to_ndjson(target, resume=True, chunk_rows=50)
     assert summary.rows >= 1 and summary.resumed
     import polars as pl

@@ -15,7 +15,9 @@ import pytest
 
 import genesys_nb as gnb
 import genesys_nb.cli as cli
+import genesys_nb.durable as durable_mod
 import genesys_nb.export as export_mod
+import genesys_nb.writers as writers_mod
 from genesys_nb.cli import main
 from genesys_nb.errors import ServerError
 from genesys_nb.schema import USER_COLUMNS
@@ -158,7 +160,7 @@ def test_server_failure_exits_4(tmp_path, capsys, monkeypatch, make_client):
 
 def test_full_disk_exits_1_keeping_the_checkpoint(tmp_path, capsys, monkeypatch, make_client):
     _client_with(make_client, monkeypatch)
-    real = export_mod._write_bytes
+    real = durable_mod.write_bytes
     calls = {"n": 0}
 
     def filling(fh, data):
@@ -167,8 +169,8 @@ def test_full_disk_exits_1_keeping_the_checkpoint(tmp_path, capsys, monkeypatch,
             raise OSError(errno.ENOSPC, "No space left on device")
         real(fh, data)
 
-    monkeypatch.setattr(export_mod, "_write_bytes", filling)
-    monkeypatch.setattr(export_mod, "TEXT_FLUSH_SECONDS", 0.0)
+    monkeypatch.setattr(durable_mod, "write_bytes", filling)
+    monkeypatch.setattr(writers_mod, "TEXT_FLUSH_SECONDS", 0.0)
     out = tmp_path / "u.ndjson"
     assert main(["users", "export", str(out), "--no-progress", "--page-size", "100"]) == 1
     assert "disk is full" in capsys.readouterr().err

@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from helpers_frames import FakeUsersTransport, expected_ids, make_user, users_stream
 
-import genesys_nb.export as export_mod
+import genesys_nb.durable as durable_mod
+import genesys_nb.writers as writers_mod
 from genesys_nb.errors import ExportError, ServerError
 from genesys_nb.export import ExportSummary, check_target, export
 from genesys_nb.filters import active_with_email
@@ -61,15 +62,15 @@ def test_parquet_keeps_the_exact_schema_and_merges_parts_into_row_groups(tmp_pat
 
 
 def test_parquet_parts_roll_and_merge(tmp_path, monkeypatch):
-    monkeypatch.setattr(export_mod, "PARQUET_ROLL_SECONDS", 0.0)  # close a part at every write
+    monkeypatch.setattr(writers_mod, "PARQUET_ROLL_SECONDS", 0.0)  # close a part at every write
     seen = []
-    real = export_mod._ParquetWriter._close_part
+    real = writers_mod.ParquetWriter._close_part
 
     def spy(self):
         seen.append(self.parts + 1)
         real(self)
 
-    monkeypatch.setattr(export_mod._ParquetWriter, "_close_part", spy)
+    monkeypatch.setattr(writers_mod.ParquetWriter, "_close_part", spy)
     t = FakeUsersTransport(430)
     out = tmp_path / "u.parquet"
     summary = export(users_stream(t, expand=EXPAND, page_size=50), out, chunk_rows=100, progress=False)
@@ -82,7 +83,7 @@ def test_parquet_parts_roll_and_merge(tmp_path, monkeypatch):
 
 
 def test_parquet_row_groups_are_capped_in_bytes(tmp_path, monkeypatch):
-    monkeypatch.setattr(export_mod, "ROW_GROUP_BYTES", 20_000)  # about 50 users
+    monkeypatch.setattr(writers_mod, "ROW_GROUP_BYTES", 20_000)  # about 50 users
     t = FakeUsersTransport(400)
     out = tmp_path / "u.parquet"
     export(users_stream(t, page_size=100), out, chunk_rows=1000, progress=False)
@@ -113,7 +114,7 @@ def test_ndjson_and_csv_contents(tmp_path):
 def test_csv_nested_json_survives_non_ascii_text():
     df = pl.DataFrame({"g": [[{"id": "1", "name": "Équipe José 東京"}], None, []],
                        "s": [{"a": "ü"}, None, {"a": None}]})
-    out = export_mod._csv_ready(df)
+    out = writers_mod.csv_ready(df)
     assert [json.loads(v) if v else v for v in out["g"]] == [[{"id": "1", "name": "Équipe José 東京"}], None, []]
     assert json.loads(out["s"][0]) == {"a": "ü"} and out["s"][1] is None
 
@@ -305,7 +306,7 @@ def test_keyboard_interrupt_keeps_what_was_fetched(tmp_path):
 def test_full_disk_is_an_export_error_and_resumable(tmp_path, monkeypatch, fmt):
     t = FakeUsersTransport(300)
     calls = {"n": 0}
-    real = export_mod._write_bytes
+    real = durable_mod.write_bytes
 
     def filling(fh, data):
         calls["n"] += 1
@@ -313,14 +314,14 @@ def test_full_disk_is_an_export_error_and_resumable(tmp_path, monkeypatch, fmt):
             raise OSError(errno.ENOSPC, "No space left on device")
         real(fh, data)
 
-    monkeypatch.setattr(export_mod, "_write_bytes", filling)
-    monkeypatch.setattr(export_mod, "TEXT_FLUSH_SECONDS", 0.0)  # checkpoint after every page
+    monkeypatch.setattr(durable_mod, "write_bytes", filling)
+    monkeypatch.setattr(writers_mod, "TEXT_FLUSH_SECONDS", 0.0)  # checkpoint after every page
     out = tmp_path / f"u.{fmt}"
     with pytest.raises(ExportError, match="disk is full") as info:
         export(users_stream(t, page_size=30), out, chunk_rows=30, progress=False)
     assert isinstance(info.value.__cause__, OSError)
     assert not out.exists() and (tmp_path / f"u.{fmt}.checkpoint.json").exists()
-    monkeypatch.setattr(export_mod, "_write_bytes", real)
+    monkeypatch.setattr(durable_mod, "write_bytes", real)
     summary = export(users_stream(t, page_size=30), out, resume=True, progress=False)
     assert summary.resumed and read_back(out, fmt, ())["id"].to_list() == expected_ids(t)
 
@@ -332,7 +333,7 @@ def test_failure_during_the_parquet_merge_keeps_the_parts(tmp_path, monkeypatch)
     def broken_merge(self):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(export_mod._ParquetWriter, "finish", broken_merge)
+    monkeypatch.setattr(writers_mod.ParquetWriter, "finish", broken_merge)
     with pytest.raises(ExportError, match="disk is full"):
         export(users_stream(t, page_size=50), out, chunk_rows=50, progress=False)
     assert not out.exists()
@@ -375,7 +376,7 @@ def test_ctrl_c_during_a_flush_is_held_until_the_checkpoint_is_written(tmp_path,
     import signal
 
     t = FakeUsersTransport(200)
-    real = export_mod._TextWriter.persist
+    real = writers_mod.TextWriter.persist
     fired = {"n": 0}
 
     def persist_then_interrupt(self, pieces):
@@ -384,8 +385,8 @@ def test_ctrl_c_during_a_flush_is_held_until_the_checkpoint_is_written(tmp_path,
             fired["n"] += 1
             os.kill(os.getpid(), signal.SIGINT)  # arrives right after the data reached the disk
 
-    monkeypatch.setattr(export_mod._TextWriter, "persist", persist_then_interrupt)
-    monkeypatch.setattr(export_mod, "TEXT_FLUSH_SECONDS", 0.0)
+    monkeypatch.setattr(writers_mod.TextWriter, "persist", persist_then_interrupt)
+    monkeypatch.setattr(writers_mod, "TEXT_FLUSH_SECONDS", 0.0)
     out = tmp_path / "u.ndjson"
     with pytest.raises(KeyboardInterrupt):
         export(users_stream(t, page_size=50), out, progress=False)

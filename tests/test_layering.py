@@ -18,7 +18,10 @@ ALLOWED = {
     "schema": set(), "filters": {"errors"}, "progress": set(),
     "frames": {"errors", "filters", "paging", "schema"},
     "scan": {"errors", "paging", "schema", "filters"},
-    "export": {"errors", "frames", "paging", "progress", "schema", "filters"},
+    "durable": {"errors"},
+    "writers": {"durable", "errors", "frames", "schema"},
+    "cli": {"errors", "export", "filters", "frames", "sandbox", "schema", "users", "writers"},
+    "export": {"durable", "errors", "frames", "paging", "progress", "schema", "filters", "writers"},
     "client": {"auth", "errors", "export", "frames", "governor", "paging", "regions", "retrying", "sandbox", "scan",
                "strategies", "transport", "users"},
 }

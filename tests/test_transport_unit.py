@@ -1,6 +1,5 @@
 """Transport, auth and paging guards against scripted responses (httpx.MockTransport), with a fake sleep."""
 
-import json
 import random
 import threading
 import time
