@@ -47,7 +47,8 @@ bench: $(VENV)/.installed-test
 
 lab: $(VENV)/.installed
 	$(UV) -e '.[lab]'
-	$(BIN)/jupyter lab notebooks/
+	# JupyterLab refuses to run as root unless told to (as on these machines).
+	$(BIN)/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 clean:
 	rm -rf $(VENV) .bench demo-output test-artifacts .pytest_cache .hypothesis
