@@ -20,7 +20,14 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import AuthenticationError, ConfigError, ExportError, GenesysError, PermissionDenied
+from .errors import (
+    AuthenticationError,
+    ConfigError,
+    ExportError,
+    GenesysError,
+    PermissionDenied,
+)
+from .regions import resolve_hosts
 
 __all__ = ["main", "build_parser"]
 
@@ -166,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the first users", description=_wrap(ABOUT_HEAD))
     hd.add_argument("-n", "--rows", type=_positive, default=10, metavar="N", help="how many (default 10)")
     hd.add_argument("--where", metavar="EXPR", help=WHERE_HELP)
-    hd.add_argument("--columns", metavar="A,B", help="only these columns, comma-separated")
+    hd.add_argument("--columns", metavar="A,B", help="only these columns, comma-separated (the table's default: name, "
+                                                     "email, state, title, department, division_name, and the "
+                                                     "expanded columns)")
     hd.add_argument("--format", choices=("table", "csv", "ndjson"), default="table", help="output format")
 
     sub.add_parser("columns", parents=[_listing_options(page_size=False)], formatter_class=_Formatter,
@@ -180,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- connecting ----------------------------------------------------------------------------------------------------
+#: What `users head` shows as a table unless --columns says otherwise (csv and ndjson output keep every column).
+HEAD_COLUMNS = ("name", "email", "state", "title", "department", "division_name")
+
+
 def _connect(args: argparse.Namespace) -> Any:
     import genesys_nb as gnb
 
@@ -188,6 +201,9 @@ def _connect(args: argparse.Namespace) -> Any:
             raise ConfigError("--sandbox runs the local emulator: do not combine it with --region, --api-url or "
                               "--login-url.")
         return gnb.connect(sandbox={"users": args.sandbox_users}, client_id=args.client_id)
+    # Where to connect is checked first: a typo in the region should not wait for a secret prompt.
+    resolve_hosts(None if args.api_url else (args.region or os.environ.get(ENV_REGION)), api_url=args.api_url,
+                  login_url=args.login_url)
     client_id = args.client_id or os.environ.get(ENV_ID)
     if not client_id:
         raise ConfigError(f"No OAuth client id: pass --client-id or set {ENV_ID} (and {ENV_SECRET}). To try the "
@@ -284,12 +300,14 @@ def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
 
     from .filters import compile_where
     from .frames import iter_frames
-    from .schema import user_schema
+    from .schema import EXPAND_COLUMNS, user_schema
 
     expand = _expand(args)
     schema = user_schema(expand)
     where = compile_where(args.where, columns=schema) if args.where else None
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    if columns is None and args.format == "table":  # a terminal-wide table: the columns people read first
+        columns = [*HEAD_COLUMNS, *(c for e in expand for c in EXPAND_COLUMNS.get(e, ()) if c not in HEAD_COLUMNS)]
     for name in columns or ():
         if name not in schema:
             raise ConfigError(f"Unknown column {name!r}; see `genesys-nb users columns`.")

@@ -199,7 +199,7 @@ def test_count(capsys):
 
 
 def test_head_table_csv_ndjson(capsys):
-    assert main(["users", "head", *SB, "-n", "3", "--expand", "dateLastLogin"]) == 0
+    assert main(["users", "head", *SB, "-n", "3", "--expand", "dateLastLogin", "--columns", "id,date_last_login"]) == 0
     out = capsys.readouterr().out
     ids = sandbox_ids()[:3]
     assert all(i in out for i in ids) and "date_last_login" in out and sandbox_ids()[3] not in out
@@ -246,3 +246,21 @@ def test_console_script_help():
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "users" in result.stdout and "sandbox" in result.stdout and "exit codes" in result.stdout
+
+
+def test_head_table_shows_the_columns_people_read_first(capsys):
+    from genesys_nb.cli import main as cli_main
+
+    assert cli_main(["users", "head", "-n", "2", "--sandbox", "--expand", "dateLastLogin"]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    for column in ("name", "email", "state", "division_name", "date_last_login"):
+        assert column in header
+    assert "self_uri" not in header and "chat_jabber_id" not in header
+
+
+def test_a_bad_region_is_reported_before_the_secret_is_asked_for(capsys, monkeypatch):
+    from genesys_nb.cli import main as cli_main
+
+    monkeypatch.delenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", raising=False)
+    assert cli_main(["users", "count", "--region", "eu-wset-1", "--client-id", "x"]) == 2
+    assert "Did you mean 'eu-west-1'" in capsys.readouterr().err
