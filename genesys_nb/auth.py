@@ -18,8 +18,8 @@ from typing import Protocol
 import httpx
 import orjson
 
-from .errors import AuthenticationError, ConfigError, GenesysError
-from .retrying import RetryPolicy, Retryable, make_retrying, parse_retry_after
+from .errors import AuthenticationError, ConfigError, GenesysError, NetworkError
+from .retrying import RetryPolicy, Retryable, make_retrying, parse_retry_after, unresolvable_host
 
 __all__ = ["Credentials", "TokenSource", "ClientCredentialsAuth", "StaticTokenAuth"]
 
@@ -134,6 +134,10 @@ class ClientCredentialsAuth:
                          "Content-Type": "application/x-www-form-urlencoded"},
             )
         except httpx.TransportError as exc:
+            if self.fetches == 0 and unresolvable_host(exc):
+                hint = f"region {self._region_hint}" if self._region_hint else "login_url/api_url"
+                raise NetworkError(f"The login host of {self._token_url} does not exist (its name does not resolve). "
+                                   f"Check the {hint}.", url=self._token_url) from None
             raise Retryable("network", f"{type(exc).__name__} contacting the login host {self._token_url}") from None
         status = response.status_code
         if status == 429:

@@ -9,6 +9,7 @@ instructions to wait rather than failures.
 from __future__ import annotations
 
 import email.utils
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import tenacity
 from tenacity import RetryCallState
 
-__all__ = ["RetryPolicy", "Retryable", "parse_retry_after", "make_retrying"]
+__all__ = ["RetryPolicy", "Retryable", "parse_retry_after", "make_retrying", "unresolvable_host"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -64,6 +65,22 @@ def parse_retry_after(value: str | None) -> float | None:
         except (TypeError, ValueError):
             return None
         return max(0.0, moment.timestamp() - time.time()) if moment else None
+
+
+_NO_SUCH_HOST = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+def unresolvable_host(exc: BaseException) -> bool:
+    """True when a connection failed because the host name does not exist (not a passing resolver hiccup:
+    ``EAI_AGAIN`` is not counted). Before any answer from a host this is a setting to fix, not a fault to retry."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror) and seen.errno in _NO_SUCH_HOST:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class _Stop(tenacity.stop.stop_base):

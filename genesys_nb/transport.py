@@ -23,7 +23,7 @@ from .auth import TokenSource
 from .errors import (AuthenticationError, BadRequest, GenesysError, NetworkError, NotFound, PermissionDenied,
                      RateLimited, ServerError)
 from .governor import RateGovernor
-from .retrying import RetryPolicy, Retryable, make_retrying, parse_retry_after
+from .retrying import RetryPolicy, Retryable, make_retrying, parse_retry_after, unresolvable_host
 
 __all__ = ["Response", "Transport", "TransportCounters"]
 
@@ -82,6 +82,7 @@ class Transport:
         self.counters = TransportCounters()
         self._sleep = sleep
         self._proven: deque[str] = deque(maxlen=16)  # tokens that have had a non-401 answer
+        self._reached = False  # has the API host ever answered? (a name that never resolved is a setting to fix)
 
     def __repr__(self) -> str:
         return f"Transport(api_url={self.api_url!r}, governor={self.governor!r})"
@@ -118,7 +119,11 @@ class Transport:
                                  **({"Content-Type": "application/json"} if content is not None else {})},
                     )
                 except httpx.TransportError as exc:
+                    if not self._reached and unresolvable_host(exc):
+                        raise NetworkError(f"The API host in {self.api_url} does not exist (its name does not "
+                                           f"resolve). Check the region or api_url.", url=url) from None
                     raise Retryable("network", f"{type(exc).__name__}: {_safe(exc)}") from None
+                self._reached = True
                 self.governor.observe(response.headers, sent_at, response.status_code)
                 if response.status_code != 401:
                     if token not in self._proven:

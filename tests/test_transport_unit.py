@@ -309,3 +309,38 @@ def test_page_numbers_stop_chasing_a_listing_that_grows_faster_than_it_is_paged(
     stream = client_for(Script(handler)).paginate("/api/v2/grows", strategy="pages")
     assert len(list(stream)) == 5 * (2 * 4 + 10)
     assert "kept growing faster than it could be paged" in stream.stats.warnings[0]
+
+
+def _no_such_host(request):
+    import socket
+
+    try:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    except socket.gaierror as exc:
+        raise httpx.ConnectError("[Errno -2] Name or service not known") from exc
+
+
+def test_a_login_host_that_does_not_exist_fails_at_once():
+    sleeps = []
+    client = client_for(Script(lambda r: page([])), sleeps)
+    client.http._transport = httpx.MockTransport(_no_such_host)
+    with pytest.raises(gnb.NetworkError, match="does not exist"):
+        client.get("/api/v2/x")
+    assert sleeps == [], "no retries for a name that does not resolve"
+
+
+def test_an_api_host_that_does_not_exist_fails_at_once_but_is_retried_once_it_has_answered():
+    answers = iter(["dns", "ok", "dns", "ok"])
+
+    def handler(request):
+        if next(answers) == "dns":
+            return _no_such_host(request)
+        return page([{"id": 1}])
+
+    sleeps = []
+    client = client_for(Script(handler), sleeps)
+    with pytest.raises(gnb.NetworkError, match="does not exist"):
+        client.get("/api/v2/x")
+    assert sleeps == []
+    client.get("/api/v2/x")                     # the host answered: from now on a DNS failure is a passing fault
+    assert client.get("/api/v2/x")["entities"] == [{"id": 1}] and len(sleeps) == 1
