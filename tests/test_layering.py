@@ -20,7 +20,7 @@ ALLOWED = {
     "scan": {"errors", "paging", "schema", "filters"},
     "durable": {"errors"},
     "writers": {"durable", "errors", "frames", "schema"},
-    "cli": {"errors", "export", "filters", "frames", "sandbox", "schema", "users", "writers"},
+    "cli": {"errors", "export", "filters", "frames", "regions", "sandbox", "schema", "users", "writers"},
     "export": {"durable", "errors", "frames", "paging", "progress", "schema", "filters", "writers"},
     "client": {"auth", "errors", "export", "frames", "governor", "paging", "regions", "retrying", "sandbox", "scan",
                "strategies", "transport", "users"},
