@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ import httpx
 from .auth import ClientCredentialsAuth, Credentials, StaticTokenAuth, TokenSource
 from .errors import ConfigError, NotFound, PermissionDenied
 from .governor import RateGovernor
-from .paging import Plan, Stream, fingerprint
+from .paging import Plan, Stream, check_max_items, fingerprint
 from .regions import Hosts, resolve_hosts
 from .retrying import RetryPolicy
 from .strategies import STRATEGIES, DetectingPaginator, SearchPaginator
@@ -86,7 +87,7 @@ class Client:
     """A connection to one Genesys Cloud org (or the sandbox). Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, hosts: Hosts, auth: TokenSource, *, http: httpx.Client, policy: RetryPolicy = RetryPolicy(),
-                 governor: RateGovernor | None = None, sandbox: Any = None, sleep: Callable[[float], None] | None = None,
+                 governor: RateGovernor | None = None, sandbox: Any = None, sleep: Callable[[float], None] = time.sleep,
                  owns_http: bool = True) -> None:
         self.hosts = hosts
         self.auth = auth
@@ -166,7 +167,7 @@ class Client:
         if sort_order is not None and str(sort_order).upper() not in ("ASC", "DESC"):
             raise ConfigError(f"sort_order must be 'ASC' or 'DESC', not {sort_order!r}.")
         order = str(sort_order).upper() if sort_order else None
-        if max_items is not None and isinstance(max_items, int) and not isinstance(max_items, bool) and max_items > 0:
+        if check_max_items(max_items):
             size = min(size, max_items)
         plans = user_plans(strategy, state=state, expand=exp, page_size=size, sort_order=order)
         key = fingerprint("users", state, exp, size, order)
@@ -289,7 +290,7 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
             api_url: str | None = None, login_url: str | None = None, sandbox: bool | Mapping[str, Any] | None = None,
             api_client: Any = None, timeout: float = 30.0, retry: RetryPolicy | None = None,
             pace: bool = True, transport: httpx.BaseTransport | None = None,
-            sleep: Callable[[float], None] | None = None) -> Client:
+            sleep: Callable[[float], None] = time.sleep) -> Client:
     """Connect to a Genesys Cloud org, or to the built-in sandbox.
 
     Credentials come from the arguments, then ``GENESYSCLOUD_OAUTHCLIENT_ID`` / ``GENESYSCLOUD_OAUTHCLIENT_SECRET``;
@@ -301,11 +302,8 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
     first request; every argument is checked before that. ``pace=False`` turns off client-side rate pacing.
     """
     policy = retry or RetryPolicy()
-    governor = RateGovernor(enabled=pace, **({"sleep": sleep} if sleep else {}))
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-    http_timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
-    headers = {"User-Agent": USER_AGENT}
     sb = None
+    adopted: str | None = None  # a token taken over from an SDK ApiClient
     if sandbox:
         if api_client is not None or api_url or region:
             raise ConfigError("sandbox= starts the local emulator: do not combine it with a region, api_url or api_client.")
@@ -326,25 +324,25 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
         if client_secret is None:
             client_secret = sb.clients[client_id].client_secret if client_id in sb.clients else "unknown"
     elif api_client is not None:
-        host, token, sdk_id, sdk_secret = _from_sdk(api_client)
-        if client_id and client_secret:  # credentials given as well: renew with them when the token is refused
-            sdk_id, sdk_secret = client_id, client_secret
+        host, adopted, sdk_id, sdk_secret = _from_sdk(api_client)
+        if not (client_id and client_secret):  # credentials given as well: renew with them when the token is refused
+            client_id, client_secret = sdk_id, sdk_secret
         hosts = resolve_hosts(api_url=host)
-        http = httpx.Client(timeout=http_timeout, limits=limits, headers=headers, transport=transport)
-        if sdk_id is None:  # a token from another grant: usable until it expires, not renewable here
-            return Client(hosts, StaticTokenAuth(token), http=http, policy=policy, governor=governor, sleep=sleep)
-        auth = ClientCredentialsAuth(Credentials(sdk_id, sdk_secret or ""), hosts.token_url, http, policy=policy,
-                                     **({"sleep": sleep} if sleep else {}))
-        auth.adopt(token)  # the SDK's token first; renewed with the SDK client's credentials when refused
-        return Client(hosts, auth, http=http, policy=policy, governor=governor, sleep=sleep)
     else:
         region = region or (None if api_url else os.environ.get(ENV_REGION))
         hosts = resolve_hosts(region, api_url=api_url, login_url=login_url)
         client_id = client_id or os.environ.get(ENV_ID)
         client_secret = client_secret or os.environ.get(ENV_SECRET)
-    credentials = Credentials(client_id or "", client_secret or "")
-    http = httpx.Client(timeout=http_timeout, limits=limits, headers=headers, transport=transport)
-    auth = ClientCredentialsAuth(credentials, hosts.token_url, http, policy=policy,
-                                 region_hint=hosts.region.replace("_", "-") if hosts.region else None,
-                                 **({"sleep": sleep} if sleep else {}))
-    return Client(hosts, auth, http=http, policy=policy, governor=governor, sandbox=sb, sleep=sleep)
+    http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), headers={"User-Agent": USER_AGENT},
+                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), transport=transport)
+    auth: TokenSource
+    if adopted is not None and not client_id:  # a token from another grant: usable until it expires, not renewable
+        auth = StaticTokenAuth(adopted)
+    else:
+        auth = ClientCredentialsAuth(Credentials(client_id or "", client_secret or ""), hosts.token_url, http,
+                                     policy=policy, sleep=sleep,
+                                     region_hint=hosts.region.replace("_", "-") if hosts.region else None)
+        if adopted is not None:
+            auth.adopt(adopted)  # the SDK's token first; renewed with the credentials when refused
+    return Client(hosts, auth, http=http, policy=policy, governor=RateGovernor(enabled=pace, sleep=sleep), sandbox=sb,
+                  sleep=sleep)

@@ -115,6 +115,13 @@ def decode_token(token: str) -> dict[str, Any]:
     return data
 
 
+def check_max_items(max_items: Any) -> int | None:
+    """``max_items`` as given, or a ConfigError before any request."""
+    if max_items is not None and (not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 0):
+        raise ConfigError(f"max_items must be a whole number >= 0 or None, not {max_items!r}.")
+    return max_items
+
+
 def fingerprint(*parts: Any) -> str:
     """A short digest of what a stream lists, so a token or checkpoint is never applied to another query."""
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
@@ -162,8 +169,7 @@ class Stream:
                  decode: Callable[[bytes], Any] | None = None) -> None:
         if not plans:
             raise ValueError("a stream needs at least one plan")
-        if max_items is not None and (not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 0):
-            raise ConfigError(f"max_items must be a whole number >= 0 or None, not {max_items!r}.")
+        check_max_items(max_items)
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 32:
             raise ConfigError(f"concurrency must be a whole number from 1 to 32, not {concurrency!r}.")
         self._transport = transport
@@ -357,7 +363,7 @@ class Stream:
                 s.total = total if s.total is None else s.total
             next_position = paginator.advance(position, body, items)
             fetched += 1
-            count = getattr(paginator, "page_count", lambda b: None)(body)
+            count = paginator.page_count(body)
             if count is not None and page_limit is None:
                 page_limit = 2 * count + 10
             if page_limit is not None and next_position is not None and fetched >= page_limit:

@@ -112,6 +112,10 @@ class Paginator:
         value = body.get("total") if isinstance(body, dict) else None
         return value if isinstance(value, int) else None
 
+    def page_count(self, body: Any) -> int | None:
+        """How many pages the listing says it has (page-number styles only)."""
+        return None
+
     def describe(self) -> str:
         return f"{self.name} paging of {self.path}"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ class Transport:
     """The one place requests go out. Thread-safe: streams fetch pages from worker threads through it."""
 
     def __init__(self, api_url: str, auth: TokenSource, http: httpx.Client, *, policy: RetryPolicy = RetryPolicy(),
-                 governor: RateGovernor | None = None, sleep: Callable[[float], None] | None = None) -> None:
+                 governor: RateGovernor | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self.api_url = api_url.rstrip("/")
         self.auth = auth
         self.http = http
@@ -168,8 +169,7 @@ class Transport:
             log.info("retrying %s %s after %s (attempt %d)", method, _path(url), getattr(exc, "detail", exc),
                      state.attempt_number)
 
-        kwargs = {"sleep": self._sleep} if self._sleep else {}
-        retrying = make_retrying(self.policy, before_sleep=before_sleep, **kwargs)
+        retrying = make_retrying(self.policy, sleep=self._sleep, before_sleep=before_sleep)
         try:
             result = retrying(attempt)
         except Retryable as exc:
