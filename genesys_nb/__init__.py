@@ -11,11 +11,11 @@ ApiClient of it.
 from .client import Client, RecordStream, connect
 from .errors import (AuthenticationError, BadRequest, ConfigError, DeepPagingLimit, ExportError, GenesysError,
                      NetworkError, NotFound, PagingError, PermissionDenied, RateLimited, ServerError)
-from .paging import Page, Stream, StreamStats
-from .regions import REGIONS
-from .retrying import RetryPolicy
+from ._paging.stream import Page, Stream, StreamStats
+from ._http.regions import REGIONS
+from ._http.retrying import RetryPolicy
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "connect", "Client", "RecordStream", "Stream", "Page", "StreamStats", "RetryPolicy", "REGIONS",
@@ -32,5 +32,5 @@ def __getattr__(name: str):
     if name == "widgets":
         return importlib.import_module(".widgets", __name__)
     if name == "active_with_email":
-        return importlib.import_module(".filters", __name__).active_with_email
+        return importlib.import_module("._tables.filters", __name__).active_with_email
     raise AttributeError(f"module 'genesys_nb' has no attribute {name!r}")

@@ -16,22 +16,22 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .auth import ClientCredentialsAuth, Credentials, StaticTokenAuth, TokenSource
+from ._http.auth import ClientCredentialsAuth, Credentials, StaticTokenAuth, TokenSource
 from .errors import ConfigError, NotFound, PermissionDenied
-from .governor import RateGovernor
-from .paging import Plan, Stream, check_max_items, fingerprint
-from .regions import Hosts, resolve_hosts
-from .retrying import RetryPolicy
-from .strategies import STRATEGIES, DetectingPaginator, SearchPaginator
-from .transport import Transport
-from .users import (QUERY_PATH, USERS_PATH, check_expand, check_page_size, check_state, check_strategy, user_plans)
+from ._http.governor import RateGovernor
+from ._paging.stream import Plan, Stream, check_max_items, fingerprint
+from ._http.regions import Hosts, resolve_hosts
+from ._http.retrying import RetryPolicy
+from ._paging.paginators import STRATEGIES, DetectingPaginator, SearchPaginator
+from ._http.transport import Transport
+from .resources.users import (QUERY_PATH, USERS_PATH, check_expand, check_page_size, check_state, check_strategy, user_plans)
 
 if TYPE_CHECKING:  # frames and exports are imported when first used: they pull in polars and pandas
     import pandas as pd
     import polars as pl
 
-    from .export import ExportSummary
-    from .frames import FrameReader
+    from .export.orchestrate import ExportSummary
+    from ._tables.frames import FrameReader
 
 __all__ = ["connect", "Client", "RecordStream"]
 
@@ -45,28 +45,28 @@ USER_AGENT = "genesys-nb/0.1"
 
 
 class RecordStream(Stream):
-    """A stream of records that also turns into frames and files (see :mod:`genesys_nb.frames`, ``export``)."""
+    """A stream of records that also turns into frames and files (see :mod:`genesys_nb._tables.frames`, ``export``)."""
 
     record_kind: str | None = None
     expand: tuple[str, ...] = ()
 
     def iter_frames(self, chunk_size: int = 50_000, backend: str = "polars", where: Any = None) -> FrameReader:
         """Chunked frames with one fixed schema; a reader that is also a context manager."""
-        from .frames import iter_frames
+        from ._tables.frames import iter_frames
         return iter_frames(self, chunk_size=chunk_size, backend=backend, where=where)
 
     def to_polars(self, where: Any = None) -> pl.DataFrame:
         """The whole listing as one polars DataFrame (holds every row: prefer iter_frames or exports for big orgs)."""
-        from .frames import to_polars
+        from ._tables.frames import to_polars
         return to_polars(self, where=where)
 
     def to_pandas(self, where: Any = None) -> pd.DataFrame:
         """The whole listing as one pandas DataFrame with pyarrow-backed dtypes."""
-        from .frames import to_pandas
+        from ._tables.frames import to_pandas
         return to_pandas(self, where=where)
 
     def _export(self, path: str | os.PathLike, fmt: str, **kw: Any) -> ExportSummary:
-        from .export import export
+        from .export.orchestrate import export
         return export(self, path, format=fmt, **kw)
 
     def to_ndjson(self, path: str | os.PathLike, **kw: Any) -> ExportSummary:
@@ -258,7 +258,7 @@ class Client:
                    strategy: str = "auto", concurrency: int = 1) -> pl.LazyFrame:
         """The users as a polars LazyFrame: projection and filters run per page, ``head(n)`` stops paging, and
         ``state`` filters are pushed into the API query. Every ``collect()`` pages the API again."""
-        from .scan import scan
+        from ._tables.scan import scan
         exp = check_expand(expand)
         check_state(state)
         check_page_size(page_size)

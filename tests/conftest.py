@@ -7,7 +7,7 @@ import os
 import pytest
 
 import genesys_nb as gnb
-from genesys_nb.retrying import RetryPolicy
+from genesys_nb._http.retrying import RetryPolicy
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 

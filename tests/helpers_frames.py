@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 
 from genesys_nb.errors import ServerError
-from genesys_nb.paging import Plan, Stream, fingerprint
-from genesys_nb.strategies import PageNumberPaginator
-from genesys_nb.transport import Response
+from genesys_nb._paging.stream import Plan, Stream, fingerprint
+from genesys_nb._paging.paginators import PageNumberPaginator
+from genesys_nb._http.transport import Response
 
 STATES = ("active", "active", "active", "active", "active", "active", "inactive", "inactive", "deleted")
 DEPARTMENTS = ("Sales", "Support", "Billing", "IT", "Field Sales")

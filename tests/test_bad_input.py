@@ -93,7 +93,7 @@ def test_unwritable_output_folder(client, tmp_path, monkeypatch):
     """Tests run as root, who ignores permission bits, so the refusal is simulated where the export opens files."""
     import builtins
 
-    import genesys_nb.export as export_module
+    import genesys_nb.export.orchestrate as export_module
 
     def refuse(path, *args, **kwargs):
         if str(path).startswith(str(tmp_path)):
@@ -123,7 +123,7 @@ def test_unknown_format(client, tmp_path):
 def test_full_disk_keeps_what_was_fetched(client, tmp_path, monkeypatch):
     """ENOSPC on the third write: an ExportError that says the disk is full; the checkpoint is kept, and a resume
     (after 'freeing space') completes the file with every user once."""
-    import genesys_nb.durable as durable_mod
+    import genesys_nb.export.durable as durable_mod
 
     real = durable_mod.write_bytes
     calls = {"n": 0}

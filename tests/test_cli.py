@@ -14,13 +14,13 @@ import polars as pl
 import pytest
 
 import genesys_nb as gnb
-import genesys_nb.cli as cli
-import genesys_nb.durable as durable_mod
-import genesys_nb.export as export_mod
-import genesys_nb.writers as writers_mod
-from genesys_nb.cli import main
+import genesys_nb.cli.app as cli
+import genesys_nb.export.durable as durable_mod
+import genesys_nb.export.orchestrate as export_mod
+import genesys_nb.export.writers as writers_mod
+from genesys_nb.cli.app import main
 from genesys_nb.errors import ServerError
-from genesys_nb.schema import USER_COLUMNS
+from genesys_nb._tables.schema import USER_COLUMNS
 
 SB = ["--sandbox", "--sandbox-users", "600"]
 
@@ -248,7 +248,7 @@ def test_console_script_help():
 
 
 def test_head_table_shows_the_columns_people_read_first(capsys):
-    from genesys_nb.cli import main as cli_main
+    from genesys_nb.cli.app import main as cli_main
 
     assert cli_main(["users", "head", "-n", "2", "--sandbox", "--expand", "dateLastLogin"]) == 0
     header = capsys.readouterr().out.splitlines()[1]
@@ -258,7 +258,7 @@ def test_head_table_shows_the_columns_people_read_first(capsys):
 
 
 def test_a_bad_region_is_reported_before_the_secret_is_asked_for(capsys, monkeypatch):
-    from genesys_nb.cli import main as cli_main
+    from genesys_nb.cli.app import main as cli_main
 
     monkeypatch.delenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", raising=False)
     assert cli_main(["users", "count", "--region", "eu-wset-1", "--client-id", "x"]) == 2

@@ -3,7 +3,7 @@
 import random
 import uuid
 
-from genesys_nb.dedupe import SeenIds, id_key
+from genesys_nb._paging.dedupe import SeenIds, id_key
 
 
 def test_first_time_is_exact_across_buffer_and_runs():

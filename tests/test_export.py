@@ -11,12 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 from helpers_frames import FakeUsersTransport, expected_ids, make_user, users_stream
 
-import genesys_nb.durable as durable_mod
-import genesys_nb.writers as writers_mod
+import genesys_nb.export.durable as durable_mod
+import genesys_nb.export.writers as writers_mod
 from genesys_nb.errors import ExportError, ServerError
-from genesys_nb.export import ExportSummary, check_target, export
-from genesys_nb.filters import active_with_email
-from genesys_nb.schema import user_schema, users_to_polars
+from genesys_nb.export.orchestrate import ExportSummary, check_target, export
+from genesys_nb._tables.filters import active_with_email
+from genesys_nb._tables.schema import user_schema, users_to_polars
 
 EXPAND = ("groups", "skills", "employerInfo", "dateLastLogin")
 FORMATS = ["parquet", "ndjson", "csv"]

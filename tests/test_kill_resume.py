@@ -20,7 +20,7 @@ USERS = 20_000
 
 def cli(url: str, out: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "GENESYSCLOUD_OAUTHCLIENT_SECRET": "sandbox-secret", "TQDM_DISABLE": "1"}
-    args = [sys.executable, "-m", "genesys_nb.cli", "users", "export", str(out), "--api-url", url,
+    args = [sys.executable, "-m", "genesys_nb.cli.app", "users", "export", str(out), "--api-url", url,
             "--client-id", "sandbox-client", "--page-size", "100", *extra]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

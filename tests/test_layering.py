@@ -1,4 +1,4 @@
-"""The layering rules of ARCHITECTURE.md: each module imports only the layers below it; the sandbox and the client
+"""The layering rules of ARCHITECTURE.md: each layer imports only the layers below it; the sandbox and the client
 know nothing of each other except the one entry that starts the sandbox."""
 
 import ast
@@ -6,44 +6,60 @@ import pathlib
 
 PKG = pathlib.Path(__file__).resolve().parent.parent / "genesys_nb"
 
-#: module -> the package modules it may import (directly or lazily).
-ALLOWED = {
-    "errors": set(), "regions": {"errors"}, "retrying": set(), "governor": set(),
-    "auth": {"errors", "retrying"},
-    "transport": {"auth", "errors", "governor", "retrying"},
-    "strategies": {"errors"},
-    "dedupe": set(),
-    "paging": {"dedupe", "errors", "strategies", "transport"},
-    "users": {"errors", "paging", "strategies"},
-    "schema": set(), "filters": {"errors"}, "progress": set(),
-    "frames": {"errors", "filters", "paging", "schema"},
-    "scan": {"errors", "paging", "schema", "filters"},
-    "durable": {"errors"},
-    "writers": {"durable", "errors", "frames", "schema"},
-    "cli": {"errors", "export", "filters", "frames", "regions", "sandbox", "schema", "users", "writers"},
-    "export": {"durable", "errors", "frames", "paging", "progress", "schema", "filters", "writers"},
-    "client": {"auth", "errors", "export", "frames", "governor", "paging", "regions", "retrying", "sandbox", "scan",
-               "strategies", "transport", "users"},
-}
+#: The layers, lowest first. A module may import its own layer's package and any layer below it, never above.
+LAYERS = ["_version", "errors", "_http", "_paging", "_tables", "resources", "export", "snapshot", "review", "client",
+          "orgs", "__init__", "cli", "widgets", "demo"]
 
 
-def package_imports(path: pathlib.Path) -> set[str]:
-    found = set()
+def layer_of(path: pathlib.Path) -> str:
+    rel = path.relative_to(PKG)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def imported_layers(path: pathlib.Path) -> set[str]:
+    """The top-level parts of genesys_nb that a module imports (directly or lazily, relative or absolute)."""
+    rel = path.relative_to(PKG)
+    package = list(rel.parts[:-1])  # the module's package inside genesys_nb
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
-            if node.level == 1 and node.module:
-                found.add(node.module.split(".")[0])
-            elif node.level == 0 and node.module and node.module.startswith("genesys_nb."):
+            if node.level:
+                base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                if node.level - 1 > len(package):
+                    continue
+                target = base + (node.module.split(".") if node.module else [])
+                if not target:  # "from .. import x" at the top: x is the layer
+                    found |= {a.name for a in node.names}
+                else:
+                    found.add(target[0])
+            elif node.module and node.module.startswith("genesys_nb."):
                 found.add(node.module.split(".")[1])
+            elif node.module == "genesys_nb":
+                found.add("__init__")
         elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("genesys_nb.")}
+            for alias in node.names:
+                if alias.name.startswith("genesys_nb."):
+                    found.add(alias.name.split(".")[1])
+                elif alias.name == "genesys_nb":
+                    found.add("__init__")
     return found
 
 
+def modules():
+    return [p for p in PKG.rglob("*.py") if "sandbox" not in p.relative_to(PKG).parts]
+
+
+def test_every_module_belongs_to_a_layer():
+    assert {layer_of(p) for p in modules()} <= set(LAYERS)
+
+
 def test_each_layer_imports_only_the_layers_below():
-    for name, allowed in ALLOWED.items():
-        extra = package_imports(PKG / f"{name}.py") - allowed
-        assert not extra, f"{name}.py imports {sorted(extra)}"
+    for path in modules():
+        own = layer_of(path)
+        rank = LAYERS.index(own)
+        for used in imported_layers(path) - {own, "sandbox"}:
+            assert used in LAYERS, f"{path.relative_to(PKG)} imports unknown part {used}"
+            assert LAYERS.index(used) < rank, f"{path.relative_to(PKG)} ({own}) imports {used}, a layer above it"
 
 
 def test_sandbox_imports_nothing_from_the_client():
@@ -59,8 +75,8 @@ def test_sandbox_imports_nothing_from_the_client():
 
 
 def test_the_client_starts_the_sandbox_in_one_place_only():
-    users = [p.name for p in PKG.glob("*.py") if "sandbox" in package_imports(p)]
-    assert sorted(users) == ["cli.py", "client.py"]
+    users = sorted(str(p.relative_to(PKG)) for p in modules() if "sandbox" in imported_layers(p))
+    assert users == ["cli/app.py", "client.py"]
     text = (PKG / "client.py").read_text()
     assert text.count("from .sandbox import") == 1
 

@@ -12,10 +12,10 @@ import pytest
 from helpers_frames import make_user
 
 import genesys_nb as gnb
-from genesys_nb import schema
-from genesys_nb.frames import ArrowBatch, users_decoder
-from genesys_nb.schema import users_page_to_arrow, users_to_arrow
-from genesys_nb.users import EXPANDS
+from genesys_nb._tables import schema
+from genesys_nb._tables.frames import ArrowBatch, users_decoder
+from genesys_nb._tables.schema import users_page_to_arrow, users_to_arrow
+from genesys_nb.resources.users import EXPANDS
 
 HEAVY = ("routingStatus", "presence", "authorization", "locations", "groups", "skills", "languages", "employerInfo",
          "profileSkills", "dateLastLogin", "dateWelcomeSent", "someFutureThing")

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import genesys_nb as gnb
-from genesys_nb.retrying import RetryPolicy
+from genesys_nb._http.retrying import RetryPolicy
 from genesys_nb.sandbox import Churn, Faults
 
 FAST = RetryPolicy(base_delay=0.0, max_delay=0.0, default_retry_after=0.0, max_fault_retries=30,

@@ -3,7 +3,7 @@
 import pytest
 
 import genesys_nb as gnb
-from genesys_nb.regions import REGIONS, derive_login_url, resolve_hosts
+from genesys_nb._http.regions import REGIONS, derive_login_url, resolve_hosts
 
 
 def test_all_18_regions_resolve_by_every_spelling():

@@ -7,9 +7,9 @@ import pytest
 from helpers_frames import FakeUsersTransport, expected_ids, users_stream
 
 from genesys_nb.errors import ConfigError
-from genesys_nb.filters import active_with_email
-from genesys_nb.scan import pushdown, scan
-from genesys_nb.schema import user_schema
+from genesys_nb._tables.filters import active_with_email
+from genesys_nb._tables.scan import pushdown, scan
+from genesys_nb._tables.schema import user_schema
 
 EXPAND = ("groups", "dateLastLogin")
 

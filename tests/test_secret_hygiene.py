@@ -9,7 +9,7 @@ import logging
 import pytest
 
 import genesys_nb as gnb
-from genesys_nb.cli import main as cli_main
+from genesys_nb.cli.app import main as cli_main
 from genesys_nb.sandbox import Faults, OAuthClient, Sandbox
 
 SECRET = "Zebra-Quokka-7781-do-not-leak"

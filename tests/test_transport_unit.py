@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 import genesys_nb as gnb
-from genesys_nb.retrying import RetryPolicy
+from genesys_nb._http.retrying import RetryPolicy
 
 SECRET = "s3cr3t-Zebra-Quokka-7781"
 

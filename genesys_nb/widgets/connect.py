@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from ..regions import REGIONS, resolve_hosts
+from .._http.regions import REGIONS, resolve_hosts
 from ._common import ENV_ID, ENV_REGION, ENV_SECRET, Panel, env_secrets, ipywidgets, plain_error
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from ._common import Panel, env_secrets, ipywidgets, plain_error, status_html
 
 if TYPE_CHECKING:
     from ..client import Client
-    from ..export import ExportSummary
-    from ..paging import Page
+    from ..export.orchestrate import ExportSummary
+    from .._paging.stream import Page
     from .filters import FilterPanel, UserQuery
 
 __all__ = ["ExportPanel", "ExportCancelled"]
@@ -76,7 +76,7 @@ def _where(query: UserQuery) -> Any:
     """The query's record filter with a key, so a checkpoint written with another filter is refused on resume."""
     if query.where is None:
         return None
-    from ..filters import Where
+    from .._tables.filters import Where
 
     digest = hashlib.sha256(repr((sorted(query.divisions), query.text.strip().casefold())).encode()).hexdigest()
     return Where(record=query.matches, text=query.describe(), key=f"panel:{digest[:16]}")
@@ -109,7 +109,7 @@ class ExportPanel(Panel):
 
     The export runs in a background thread (``background=False`` runs it in the caller, for scripts) and Cancel
     stops it between two pages; what was written stays with a checkpoint, and Resume continues from there. A missing
-    output folder is created. :attr:`summary` holds the :class:`~genesys_nb.export.ExportSummary` when done;
+    output folder is created. :attr:`summary` holds the :class:`~genesys_nb.export.orchestrate.ExportSummary` when done;
     :attr:`records_read`, :attr:`pages_read`, :attr:`cancelled` and :attr:`error` follow a running export.
     """
 
@@ -250,7 +250,7 @@ class ExportPanel(Panel):
                                         "busy")
 
     def _run(self, stream: _WatchedStream, path: Path, query: UserQuery, resume: bool, overwrite: bool) -> None:
-        from ..export import export
+        from ..export.orchestrate import export
 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

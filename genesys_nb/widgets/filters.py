@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..users import EXPANDS, STATES
+from ..resources.users import EXPANDS, STATES
 from ._common import Panel, env_secrets, ipywidgets, plain_error
 
 if TYPE_CHECKING:

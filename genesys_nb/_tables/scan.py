@@ -29,8 +29,8 @@ from typing import Any
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from .errors import ConfigError
-from .paging import Stream
+from ..errors import ConfigError
+from .._paging.stream import Stream
 from .schema import user_schema, users_to_arrow
 
 __all__ = ["scan", "pushdown"]

@@ -2,7 +2,7 @@
 
 Each attempt waits for the rate governor, takes a bearer token from the auth layer, and sends with httpx. A 401
 renews the token once and replays the request; 429, 5xx, network faults and 200s whose body is not JSON are retried
-per :class:`~genesys_nb.retrying.RetryPolicy`; anything else becomes a precise :mod:`genesys_nb.errors` exception.
+per :class:`~genesys_nb._http.retrying.RetryPolicy`; anything else becomes a precise :mod:`genesys_nb.errors` exception.
 Bodies are parsed with orjson (or a caller's decoder) and never read as an empty page when they do not parse.
 """
 
@@ -21,7 +21,7 @@ import httpx
 import orjson
 
 from .auth import TokenSource
-from .errors import (AuthenticationError, BadRequest, GenesysError, NetworkError, NotFound, PermissionDenied,
+from ..errors import (AuthenticationError, BadRequest, GenesysError, NetworkError, NotFound, PermissionDenied,
                      RateLimited, ServerError)
 from .governor import RateGovernor
 from .retrying import RetryPolicy, Retryable, make_retrying, parse_retry_after, unresolvable_host

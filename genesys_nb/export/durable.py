@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from .errors import ExportError
+from ..errors import ExportError
 
 __all__ = ["Target", "CHECKPOINT_VERSION", "read_checkpoint", "write_bytes", "sync", "sync_folder", "atomic_write",
            "is_disk_full", "interrupts_deferred", "SyncedFile"]

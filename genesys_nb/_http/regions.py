@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["REGIONS", "Hosts", "resolve_hosts", "region_names"]
 
@@ -73,7 +73,7 @@ def _region_domain(region: str) -> tuple[str, str]:
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ConfigError(
         f"Unknown Genesys Cloud region {region!r}.{hint} Use a region name such as 'us-east-1' or 'eu-west-1', "
-        f"or its domain such as 'mypurecloud.com' or 'mypurecloud.ie' (see genesys_nb.regions.REGIONS for all 18), "
+        f"or its domain such as 'mypurecloud.com' or 'mypurecloud.ie' (see genesys_nb._http.regions.REGIONS for all 18), "
         f"or pass api_url= for a custom host."
     )
 

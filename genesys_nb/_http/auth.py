@@ -18,7 +18,7 @@ from typing import Protocol
 import httpx
 import orjson
 
-from .errors import AuthenticationError, ConfigError, GenesysError, NetworkError
+from ..errors import AuthenticationError, ConfigError, GenesysError, NetworkError
 from .retrying import RetryPolicy, Retryable, make_retrying, parse_retry_after, unresolvable_host
 
 __all__ = ["Credentials", "TokenSource", "ClientCredentialsAuth", "StaticTokenAuth"]

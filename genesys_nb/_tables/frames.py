@@ -1,7 +1,7 @@
 """Streams as frames: chunked readers with one fixed schema, and whole-listing polars or pandas frames.
 
 A user stream (``stream.record_kind == "users"``, as ``client.users()`` makes them) is converted page by page into
-the fixed schema of :mod:`genesys_nb.schema`, nested columns chosen by ``stream.expand``. Any other listing gets
+the fixed schema of :mod:`genesys_nb._tables.schema`, nested columns chosen by ``stream.expand``. Any other listing gets
 frames whose columns polars infers from the records, page by page, and relaxes across chunks.
 
 :func:`iter_frames` returns a :class:`FrameReader`, which works like ``pandas.read_csv(chunksize=...)``: iterate it
@@ -19,9 +19,9 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .filters import Where, compile_where
-from .paging import Batch, Page, Stream
+from .._paging.stream import Batch, Page, Stream
 from .schema import ITEM_KEYS, user_schema, users_page_to_arrow, users_to_arrow
 
 __all__ = ["FrameReader", "PageConverter", "ArrowBatch", "iter_frames", "to_polars", "to_pandas", "to_arrow",
@@ -266,7 +266,7 @@ def _as_backend(piece: pa.Table | pl.DataFrame, backend: str, start: int = 0) ->
 
 def iter_frames(stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None) -> FrameReader:
     """Chunks of ``chunk_size`` rows as polars (or ``backend="pandas"``/``"arrow"``) frames, every one with the
-    same schema; ``where=`` filters each page (see :mod:`genesys_nb.filters`)."""
+    same schema; ``where=`` filters each page (see :mod:`genesys_nb._tables.filters`)."""
     return FrameReader(stream, chunk_size=chunk_size, backend=backend, where=where)
 
 

@@ -44,11 +44,11 @@ from typing import Any
 
 from . import durable
 from .durable import CHECKPOINT_VERSION, Target, read_checkpoint
-from .errors import ExportError, GenesysError
-from .frames import PageConverter, native_pages
-from .paging import Stream
+from ..errors import ExportError, GenesysError
+from .._tables.frames import PageConverter, native_pages
+from .._paging.stream import Stream
 from .progress import progress_bar
-from .schema import user_arrow_schema
+from .._tables.schema import user_arrow_schema
 from .writers import NDJSON_CONTENT, CsvWriter, NdjsonWriter, ParquetWriter, Writer
 
 __all__ = ["export", "ExportSummary", "check_target", "Target", "FORMATS"]

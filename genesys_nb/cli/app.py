@@ -20,14 +20,14 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import (
+from ..errors import (
     AuthenticationError,
     ConfigError,
     ExportError,
     GenesysError,
     PermissionDenied,
 )
-from .regions import resolve_hosts
+from .._http.regions import resolve_hosts
 
 __all__ = ["main", "build_parser"]
 
@@ -138,7 +138,7 @@ _positive_or_zero = _whole(0)
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``genesys-nb``."""
-    from . import __version__
+    from .._version import __version__
 
     parser = argparse.ArgumentParser(prog="genesys-nb", formatter_class=_Formatter, epilog=EXAMPLES,
                                      description=_wrap(ABOUT))
@@ -225,16 +225,16 @@ def _users(client: Any, args: argparse.Namespace, **extra: Any) -> Any:
 
 
 def _expand(args: argparse.Namespace) -> tuple[str, ...]:
-    from .users import check_expand
+    from ..resources.users import check_expand
 
     return check_expand(args.expand)
 
 
 # -- commands ------------------------------------------------------------------------------------------------------
 def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
-    from .export import check_target, export
-    from .filters import compile_where
-    from .schema import user_schema
+    from ..export.orchestrate import check_target, export
+    from .._tables.filters import compile_where
+    from .._tables.schema import user_schema
 
     expand = _expand(args)
     where = compile_where(args.where, columns=user_schema(expand)) if args.where else None
@@ -269,14 +269,14 @@ class _LocalFailure(Exception):
 
 
 def _size(n: int) -> str:
-    from .export import _human_bytes
+    from ..export.orchestrate import _human_bytes
 
     return _human_bytes(n)
 
 
 def _cmd_count(args: argparse.Namespace, out: Any, err: Any) -> int:
-    from .filters import compile_where
-    from .schema import user_schema
+    from .._tables.filters import compile_where
+    from .._tables.schema import user_schema
 
     expand = _expand(args)
     where = compile_where(args.where, columns=user_schema(expand)) if args.where else None
@@ -287,7 +287,7 @@ def _cmd_count(args: argparse.Namespace, out: Any, err: Any) -> int:
             if where is None:
                 total = sum(len(page.items) for page in stream.pages())
             else:
-                from .frames import iter_frames
+                from .._tables.frames import iter_frames
 
                 with iter_frames(stream, chunk_size=100_000, backend="arrow", where=where) as reader:
                     total = sum(chunk.num_rows for chunk in reader)
@@ -298,9 +298,9 @@ def _cmd_count(args: argparse.Namespace, out: Any, err: Any) -> int:
 def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
     import polars as pl
 
-    from .filters import compile_where
-    from .frames import iter_frames
-    from .schema import EXPAND_COLUMNS, user_schema
+    from .._tables.filters import compile_where
+    from .._tables.frames import iter_frames
+    from .._tables.schema import EXPAND_COLUMNS, user_schema
 
     expand = _expand(args)
     schema = user_schema(expand)
@@ -320,7 +320,7 @@ def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
     if columns:
         df = df.select(columns)
     if args.format == "csv":
-        from .writers import CSV_DATETIME, csv_ready
+        from ..export.writers import CSV_DATETIME, csv_ready
 
         out.write(csv_ready(df).write_csv(datetime_format=CSV_DATETIME))
     elif args.format == "ndjson":
@@ -333,7 +333,7 @@ def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
 
 
 def _cmd_columns(args: argparse.Namespace, out: Any, err: Any) -> int:
-    from .schema import schema_table
+    from .._tables.schema import schema_table
 
     print(schema_table(_expand(args)), file=out)
     return EXIT_OK
@@ -347,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``genesys-nb`` with ``argv`` (default: the process's arguments); returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "sandbox":
-        from .sandbox.cli import main as sandbox_main
+        from ..sandbox.cli import main as sandbox_main
 
         return sandbox_main(argv[1:])
     parser = build_parser()

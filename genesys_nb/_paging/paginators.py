@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import GenesysError, PagingError
+from ..errors import GenesysError, PagingError
 
 __all__ = ["PageRequest", "Paginator", "CursorPaginator", "AfterPaginator", "PageNumberPaginator",
            "NextUriPaginator", "SearchPaginator", "SinglePage", "DetectingPaginator", "STRATEGIES", "detect_strategy", "items_of",

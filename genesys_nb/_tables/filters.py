@@ -5,7 +5,7 @@
 * ``None``: keep everything;
 * a callable ``f(record) -> bool`` on the API's own JSON record (camelCase keys, e.g.
   ``lambda u: u["state"] == "active" and "email" in u``), run before the record is converted;
-* a polars expression on the frame's columns (snake_case for users, see :mod:`genesys_nb.schema`), e.g.
+* a polars expression on the frame's columns (snake_case for users, see :mod:`genesys_nb._tables.schema`), e.g.
   ``pl.col("state").eq("active") & pl.col("email").is_not_null()``, or the ready-made :data:`active_with_email`;
 * a text expression, the command line's ``--where``, compiled into a polars expression (never ``eval``'d)::
 
@@ -36,7 +36,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["Where", "compile_where", "parse_where", "active_with_email"]
 

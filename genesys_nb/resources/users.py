@@ -13,9 +13,9 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import BadRequest, ConfigError, DeepPagingLimit, GenesysError, NotFound, PermissionDenied
-from .paging import Plan
-from .strategies import CursorPaginator, PageNumberPaginator
+from ..errors import BadRequest, ConfigError, DeepPagingLimit, GenesysError, NotFound, PermissionDenied
+from .._paging.stream import Plan
+from .._paging.paginators import CursorPaginator, PageNumberPaginator
 
 __all__ = ["STATES", "EXPANDS", "MAX_PAGE_SIZE", "check_state", "check_expand", "check_page_size", "user_plans",
            "UsersPageNumberPaginator", "INACTIVE_CAP"]

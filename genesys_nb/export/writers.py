@@ -1,7 +1,7 @@
 """The three export formats as writers: NDJSON and CSV appended to a partial file, Parquet in row groups.
 
 Each writer takes converted pages, keeps at most a bounded amount in memory, and persists it through
-:mod:`genesys_nb.durable` (data first, then the checkpoint that says how far it got). :mod:`genesys_nb.export`
+:mod:`genesys_nb.export.durable` (data first, then the checkpoint that says how far it got). :mod:`genesys_nb.export.orchestrate`
 drives them.
 """
 
@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from . import durable
 from .durable import Target
-from .errors import ExportError
+from ..errors import ExportError
 
 log = logging.getLogger("genesys_nb.export")
 

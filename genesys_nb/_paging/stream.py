@@ -1,6 +1,6 @@
 """Streams: memory-safe generators of records over any paged listing.
 
-A :class:`Stream` walks a :class:`~genesys_nb.strategies.Paginator` through the transport and yields records (plain
+A :class:`Stream` walks a :class:`~genesys_nb._paging.paginators.Paginator` through the transport and yields records (plain
 dicts, the API's own JSON) or :class:`Page` objects. It holds only the current page plus a bounded prefetch window:
 while the consumer handles page *k*, the request for page *k+1* is already in flight, and page-number listings may
 fetch a window of pages at once and still yield them in order. After every page it exposes a resume token from
@@ -22,9 +22,9 @@ from typing import Any
 import orjson
 
 from .dedupe import SeenIds
-from .errors import ConfigError, GenesysError, PagingError
-from .strategies import Batch, Paginator
-from .transport import Response, Transport
+from ..errors import ConfigError, GenesysError, PagingError
+from .paginators import Batch, Paginator
+from .._http.transport import Response, Transport
 
 __all__ = ["Page", "Stream", "StreamStats", "Plan", "Batch", "encode_token", "decode_token"]
 

@@ -1,0 +1,5 @@
+"""The ``genesys-nb`` command line."""
+
+from .app import main
+
+__all__ = ["main"]
