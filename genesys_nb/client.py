@@ -17,14 +17,21 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._http.auth import ClientCredentialsAuth, Credentials, StaticTokenAuth, TokenSource
-from .errors import ConfigError, NotFound, PermissionDenied
 from ._http.governor import RateGovernor
-from ._paging.stream import Plan, Stream, check_max_items, fingerprint
 from ._http.regions import Hosts, resolve_hosts
 from ._http.retrying import RetryPolicy
-from ._paging.paginators import STRATEGIES, DetectingPaginator, SearchPaginator
 from ._http.transport import Transport
-from .resources.users import (QUERY_PATH, USERS_PATH, check_expand, check_page_size, check_state, check_strategy, user_plans)
+from ._paging.fanout import FanOutStream
+from ._paging.stream import Stream, fingerprint
+from ._tables.schema import TableSchema
+from .errors import ConfigError, NotFound, PermissionDenied
+from .resources import REGISTRY, ListingSpec, Resource, groups, queues, roles
+from .resources import users as users_resource
+from .resources.audits import audit_spec
+from .resources.base import quote_id
+from .resources.divisions import divisions_spec
+from .resources.generic import paginate_spec
+from .resources.licenses import licenses_spec
 
 if TYPE_CHECKING:  # frames and exports are imported when first used: they pull in polars and pandas
     import pandas as pd
@@ -33,7 +40,7 @@ if TYPE_CHECKING:  # frames and exports are imported when first used: they pull 
     from .export.orchestrate import ExportSummary
     from ._tables.frames import FrameReader
 
-__all__ = ["connect", "Client", "RecordStream"]
+__all__ = ["connect", "Client", "RecordStream", "FanOutRecordStream", "TableViews"]
 
 log = logging.getLogger("genesys_nb.client")
 
@@ -44,30 +51,39 @@ SANDBOX_API = "http://api.sandbox.localhost"
 USER_AGENT = "genesys-nb/0.1"
 
 
-class RecordStream(Stream):
-    """A stream of records that also turns into frames and files (see :mod:`genesys_nb._tables.frames`, ``export``)."""
+class TableViews:
+    """Frames and files of a stream of records (see :mod:`genesys_nb._tables.frames` and :mod:`genesys_nb.export`).
 
-    record_kind: str | None = None
+    ``table`` is the resource's fixed schema (None: columns inferred from the records), ``expand`` the expand
+    values the listing asked for, ``spec`` what was listed."""
+
+    table: TableSchema | None = None
     expand: tuple[str, ...] = ()
+    spec: ListingSpec | None = None
 
     def iter_frames(self, chunk_size: int = 50_000, backend: str = "polars", where: Any = None) -> FrameReader:
         """Chunked frames with one fixed schema; a reader that is also a context manager."""
         from ._tables.frames import iter_frames
-        return iter_frames(self, chunk_size=chunk_size, backend=backend, where=where)
+        return iter_frames(self, chunk_size=chunk_size, backend=backend, where=where)  # type: ignore[arg-type]
 
     def to_polars(self, where: Any = None) -> pl.DataFrame:
         """The whole listing as one polars DataFrame (holds every row: prefer iter_frames or exports for big orgs)."""
         from ._tables.frames import to_polars
-        return to_polars(self, where=where)
+        return to_polars(self, where=where)  # type: ignore[arg-type]
 
     def to_pandas(self, where: Any = None) -> pd.DataFrame:
         """The whole listing as one pandas DataFrame with pyarrow-backed dtypes."""
         from ._tables.frames import to_pandas
-        return to_pandas(self, where=where)
+        return to_pandas(self, where=where)  # type: ignore[arg-type]
+
+    def to_arrow(self, where: Any = None) -> Any:
+        """The whole listing as one Arrow table."""
+        from ._tables.frames import to_arrow
+        return to_arrow(self, where=where)  # type: ignore[arg-type]
 
     def _export(self, path: str | os.PathLike, fmt: str, **kw: Any) -> ExportSummary:
         from .export.orchestrate import export
-        return export(self, path, format=fmt, **kw)
+        return export(self, path, format=fmt, **kw)  # type: ignore[arg-type]
 
     def to_ndjson(self, path: str | os.PathLike, **kw: Any) -> ExportSummary:
         """Stream the listing into a newline-delimited JSON file of the API's own records, one a line, lossless
@@ -83,19 +99,37 @@ class RecordStream(Stream):
         return self._export(path, "csv", **kw)
 
 
+class RecordStream(TableViews, Stream):
+    """A stream of records that also turns into frames and files."""
+
+
+class FanOutRecordStream(TableViews, FanOutStream):
+    """A fan-out stream (members of each group, grants of each role) that also turns into frames and files."""
+
+
+class _Api:
+    """What a plan may use before paging (an audit job): one request's body, and the client's sleep."""
+
+    def __init__(self, transport: Transport, sleep: Callable[[float], None]) -> None:
+        self._transport, self.sleep = transport, sleep
+
+    def send(self, method: str, path: str, **kw: Any) -> Any:
+        return self._transport.request(method, path, **kw).body
+
+
 class Client:
     """A connection to one Genesys Cloud org (or the sandbox). Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, hosts: Hosts, auth: TokenSource, *, http: httpx.Client, policy: RetryPolicy = RetryPolicy(),
-                 governor: RateGovernor | None = None, sandbox: Any = None, sleep: Callable[[float], None] = time.sleep,
-                 owns_http: bool = True) -> None:
+                 governor: RateGovernor | None = None, sandbox: Any = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.hosts = hosts
         self.auth = auth
         self.http = http
         self.sandbox = sandbox
         self.governor = governor or RateGovernor()
         self.transport = Transport(hosts.api_url, auth, http, policy=policy, governor=self.governor, sleep=sleep)
-        self._owns_http = owns_http
+        self._api = _Api(self.transport, sleep)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -114,8 +148,7 @@ class Client:
         if self._closed:
             return
         self._closed = True
-        if self._owns_http:
-            self.http.close()
+        self.http.close()
         if self.sandbox is not None:
             self.sandbox.close()
 
@@ -135,16 +168,61 @@ class Client:
 
     def user(self, user_id: str, expand: Sequence[str] | str = ()) -> dict:
         """One user by id."""
-        exp = check_expand(expand)
-        return self.get(f"{USERS_PATH}/{user_id}", {"expand": ",".join(exp)} if exp else None)
+        exp = users_resource.check_expand(expand)
+        path = f"{users_resource.USERS_PATH}/{quote_id(user_id)}"
+        return self.get(path, {"expand": ",".join(exp)} if exp else None)
 
     def can_use_cursor(self) -> bool:
         """Whether this OAuth client may use the exact cursor listing (directory:user:view in all divisions)."""
         try:
-            self.transport.request("GET", QUERY_PATH, params={"pageSize": 1})
+            self.transport.request("GET", users_resource.QUERY_PATH, params={"pageSize": 1})
         except (PermissionDenied, NotFound):
             return False
         return True
+
+    # -- the one way a listing becomes a stream ----------------------------------------------------------------------
+    def stream(self, spec: ListingSpec, resume: str | None = None) -> RecordStream:
+        """The stream of a checked listing spec (what every listing method returns); ``resume`` continues after a
+        ``page.resume_token``."""
+        resource = REGISTRY[spec.resource]
+        if resource.fan_out is not None:
+            return self._fan_out(resource, spec, resume)  # type: ignore[return-value]
+
+        def total_hint() -> int | None:
+            request = resource.total_request(spec)
+            if request is None:
+                return None
+            body = self.transport.request(request.method, request.path, params=request.params).body
+            total = body.get("total") if isinstance(body, dict) else None
+            return total if isinstance(total, int) else None
+
+        stream = RecordStream(self.transport, resource.plans(spec, self._api), fingerprint=spec.fingerprint(),
+                              max_items=spec.max_items, concurrency=spec.concurrency, resume=resume,
+                              reopen=lambda token: self.stream(spec, token), total_hint=total_hint,
+                              description=resource.describe(spec), rows=resource.rows, noun=resource.noun)
+        stream.table, stream.expand, stream.spec = resource.table, spec.expand, spec
+        return stream
+
+    def _fan_out(self, resource: Resource, spec: ListingSpec, resume: str | None) -> FanOutRecordStream:
+        fan = resource.fan_out
+        assert fan is not None
+
+        def parents() -> list[str]:
+            given = spec.option("parents")
+            if given:
+                return list(given)
+            return [pid for pid in map(fan.parent_id, self.stream(fan.parents(spec))) if isinstance(pid, str)]
+
+        def child(parent: str, token: str | None) -> Stream:
+            return Stream(self.transport, fan.child(spec, parent), fingerprint=fingerprint(spec.fingerprint(), parent),
+                          resume=token, description=f"{resource.name} of {parent}", noun=resource.noun)
+
+        stream = FanOutRecordStream(parents=parents, child=child, rows=fan.rows, fingerprint=spec.fingerprint(),
+                                    max_items=spec.max_items, concurrency=spec.concurrency, resume=resume,
+                                    description=resource.describe(spec), noun=resource.noun,
+                                    reopen=lambda token: self.stream(spec, token), endpoint=resource.name)
+        stream.table, stream.expand, stream.spec = resource.table, spec.expand, spec
+        return stream
 
     # -- listings ---------------------------------------------------------------------------------------------------
     def users(self, state: str = "any", expand: Sequence[str] | str = (), page_size: int = 500,
@@ -160,31 +238,9 @@ class Client:
         so the exact cursor path stays one request ahead of the consumer. ``max_items`` stops paging as soon as it
         is met. ``resume`` takes a ``page.resume_token`` / ``stream.resume_token`` and continues after it.
         """
-        state = check_state(state)
-        exp = check_expand(expand)
-        size = check_page_size(page_size)
-        strategy = check_strategy(strategy)
-        if sort_order is not None and str(sort_order).upper() not in ("ASC", "DESC"):
-            raise ConfigError(f"sort_order must be 'ASC' or 'DESC', not {sort_order!r}.")
-        order = str(sort_order).upper() if sort_order else None
-        if check_max_items(max_items):
-            size = min(size, max_items)
-        plans = user_plans(strategy, state=state, expand=exp, page_size=size, sort_order=order)
-        key = fingerprint("users", state, exp, size, order)
-
-        def reopen(token: str | None) -> RecordStream:
-            return self.users(state=state, expand=exp, page_size=page_size, max_items=max_items, strategy=strategy,
-                              resume=token, concurrency=concurrency, sort_order=sort_order)
-
-        def total_hint() -> int | None:
-            body = self.transport.request("GET", USERS_PATH, params={"pageSize": 1, "state": state}).body
-            return body.get("total") if isinstance(body, dict) else None
-
-        stream = RecordStream(self.transport, plans, fingerprint=key, max_items=max_items, concurrency=concurrency,
-                              resume=resume, reopen=reopen, total_hint=total_hint,
-                              description=f"users state={state}" + (f" expand={','.join(exp)}" if exp else ""))
-        stream.record_kind, stream.expand = "users", exp
-        return stream
+        return self.stream(users_resource.users_spec(
+            state=state, expand=expand, page_size=page_size, max_items=max_items, strategy=strategy,
+            concurrency=concurrency, sort_order=sort_order), resume)
 
     def search_users(self, query: Sequence[Mapping[str, Any]], *, expand: Sequence[str] | str = (),
                      page_size: int = 100, sort_by: str | None = None, sort_order: str | None = None,
@@ -195,31 +251,8 @@ class Client:
         ["active"]}, {"type": "CONTAINS", "fields": ["department"], "value": "Sales"}]``. Search pages can come back
         short or repeat users; repeats are dropped.
         """
-        if not isinstance(query, Sequence) or isinstance(query, (str, bytes)) or not all(
-                isinstance(c, Mapping) and c.get("type") for c in query):
-            raise ConfigError("query must be a list of criteria dicts, each with a 'type' such as 'EXACT', "
-                              "'CONTAINS', 'STARTS_WITH' or 'RANGE', plus 'fields' and 'value'/'values'.")
-        if len(query) > 10:
-            raise ConfigError(f"The search API takes at most 10 criteria; {len(query)} were given.")
-        exp = check_expand(expand)
-        size = check_page_size(page_size, maximum=100)
-        body: dict[str, Any] = {"query": [dict(c) for c in query], "pageSize": size, "pageNumber": 1}
-        if exp:
-            body["expand"] = list(exp)
-        if sort_by:
-            body["sortBy"] = sort_by
-        if sort_order:
-            body["sortOrder"] = sort_order
-        key = fingerprint("search", body)
-
-        def reopen(token: str | None) -> RecordStream:
-            return self.search_users(query, expand=exp, page_size=page_size, sort_by=sort_by, sort_order=sort_order,
-                                     max_items=max_items, resume=token)
-
-        stream = RecordStream(self.transport, [Plan(SearchPaginator("/api/v2/users/search", body))], fingerprint=key,
-                              max_items=max_items, resume=resume, reopen=reopen, description="user search")
-        stream.record_kind, stream.expand = "users", exp
-        return stream
+        return self.stream(users_resource.search_spec(query, expand=expand, page_size=page_size, sort_by=sort_by,
+                                                      sort_order=sort_order, max_items=max_items), resume)
 
     def paginate(self, path: str, params: Mapping[str, Any] | None = None, *, strategy: str = "auto",
                  items_key: str | None = None, max_items: int | None = None, concurrency: int = 1,
@@ -227,47 +260,82 @@ class Client:
         """Any listing endpoint as a stream. ``strategy="auto"`` reads the first page and continues in the style
         it shows (``cursor``, ``after``, ``pages``, ``next_uri``); name one to force it. ``concurrency`` applies to
         ``strategy="pages"``."""
-        if not isinstance(path, str) or not path.startswith("/api/v2/"):
-            raise ConfigError(f"path must be an API path starting with /api/v2/, not {path!r}.")
-        if strategy != "auto" and strategy not in STRATEGIES:
-            raise ConfigError(f"strategy must be 'auto' or one of {', '.join(STRATEGIES)}, not {strategy!r}.")
-        params = dict(params or {})
-        paginator = (DetectingPaginator(path, params, items_key=items_key) if strategy == "auto"
-                     else STRATEGIES[strategy](path, params, items_key=items_key))
-        key = fingerprint("paginate", path, params, strategy, items_key)
+        return self.stream(paginate_spec(path, params, strategy=strategy, items_key=items_key, max_items=max_items,
+                                         concurrency=concurrency), resume)
 
-        def reopen(token: str | None) -> RecordStream:
-            return self.paginate(path, params, strategy=strategy, items_key=items_key, max_items=max_items,
-                                 concurrency=concurrency, resume=token)
+    def divisions(self, *, page_size: int = 100, max_items: int | None = None,
+                  resume: str | None = None) -> RecordStream:
+        """The org's divisions (``GET /api/v2/authorization/divisions``): ``division_id, name, description,
+        home_division``."""
+        return self.stream(divisions_spec(page_size=page_size, max_items=max_items), resume)
 
-        def total_hint() -> int | None:
-            return None
+    def roles(self, *, page_size: int = 100, max_items: int | None = None,
+              resume: str | None = None) -> RecordStream:
+        """The org's roles (``GET /api/v2/authorization/roles``), with their permissions and user counts."""
+        return self.stream(roles.roles_spec(page_size=page_size, max_items=max_items), resume)
 
-        return RecordStream(self.transport, [Plan(paginator)], fingerprint=key, max_items=max_items,
-                            concurrency=concurrency, resume=resume, reopen=reopen, total_hint=total_hint)
+    def role_grants(self, role_ids: Sequence[str] | None = None, *, page_size: int = 100,
+                    max_items: int | None = None, concurrency: int = 4, resume: str | None = None) -> RecordStream:
+        """Who holds each role in which division: one row per (role, subject, division), from
+        ``GET /api/v2/authorization/roles/{roleId}/subjectgrants`` for each role (all roles when ``role_ids`` is
+        None). Subjects are users or groups; ``concurrency`` roles are listed at a time."""
+        return self.stream(roles.grants_spec(role_ids=role_ids, page_size=page_size, max_items=max_items,
+                                             concurrency=concurrency), resume)
 
-    def divisions(self) -> RecordStream:
-        """The org's divisions (``GET /api/v2/authorization/divisions``)."""
-        return self.paginate("/api/v2/authorization/divisions", {"pageSize": 100}, strategy="pages")
-
-    def groups(self) -> RecordStream:
+    def groups(self, *, page_size: int = 100, max_items: int | None = None,
+               resume: str | None = None) -> RecordStream:
         """The org's groups (``GET /api/v2/groups``)."""
-        return self.paginate("/api/v2/groups", {"pageSize": 100}, strategy="pages")
+        return self.stream(groups.groups_spec(page_size=page_size, max_items=max_items), resume)
 
+    def group_members(self, group_ids: Sequence[str] | None = None, *, page_size: int = 100,
+                      max_items: int | None = None, concurrency: int = 4, resume: str | None = None) -> RecordStream:
+        """One row per (group, member), from ``GET /api/v2/groups/{groupId}/members`` for each group."""
+        return self.stream(groups.members_spec(group_ids=group_ids, page_size=page_size, max_items=max_items,
+                                               concurrency=concurrency), resume)
+
+    def queues(self, *, page_size: int = 100, max_items: int | None = None,
+               resume: str | None = None) -> RecordStream:
+        """The org's queues (``GET /api/v2/routing/queues``)."""
+        return self.stream(queues.queues_spec(page_size=page_size, max_items=max_items), resume)
+
+    def queue_members(self, queue_ids: Sequence[str] | None = None, *, page_size: int = 100,
+                      max_items: int | None = None, concurrency: int = 4, resume: str | None = None) -> RecordStream:
+        """One row per (queue, member) with ``joined``, ``member_by`` and ``ring_number``, from
+        ``GET /api/v2/routing/queues/{queueId}/members`` for each queue (page size at most 100)."""
+        return self.stream(queues.members_spec(queue_ids=queue_ids, page_size=page_size, max_items=max_items,
+                                               concurrency=concurrency), resume)
+
+    def licenses(self, *, page_size: int = 100, max_items: int | None = None,
+                 resume: str | None = None) -> RecordStream:
+        """One row per (user, licence), from ``GET /api/v2/license/users``."""
+        return self.stream(licenses_spec(page_size=page_size, max_items=max_items), resume)
+
+    def audit_events(self, service: str, start: Any, end: Any, *, filters: Any = None, page_size: int = 500,
+                     max_items: int | None = None, poll_timeout: float = 600,
+                     resume: str | None = None) -> RecordStream:
+        """Audit events of one service (e.g. ``"PeoplePermissions"``) between ``start`` and ``end``: an audit
+        query job is started and waited for (``poll_timeout`` seconds at most), then its results are paged."""
+        return self.stream(audit_spec(service=service, start=start, end=end, filters=filters, page_size=page_size,
+                                      max_items=max_items, poll_timeout=poll_timeout), resume)
+
+    # -- lazy scans ---------------------------------------------------------------------------------------------------
     def scan_users(self, expand: Sequence[str] | str = (), *, state: str = "any", page_size: int = 500,
                    strategy: str = "auto", concurrency: int = 1) -> pl.LazyFrame:
         """The users as a polars LazyFrame: projection and filters run per page, ``head(n)`` stops paging, and
-        ``state`` filters are pushed into the API query. Every ``collect()`` pages the API again."""
+        ``state`` filters are pushed into the API query. Only the expand values that the projected and filtered
+        columns need are requested (``date_last_login`` asks for ``dateLastLogin``). Every ``collect()`` pages the
+        API again."""
+        spec = users_resource.users_spec(state=state, expand=expand, page_size=page_size, strategy=strategy,
+                                         concurrency=concurrency)
+        return self.scan(spec, pushdown=users_resource.state_pushdown)
+
+    def scan(self, spec: ListingSpec, *, pushdown: Any = None) -> pl.LazyFrame:
+        """Any listing spec with a schema as a polars LazyFrame (see :mod:`genesys_nb._tables.scan`)."""
         from ._tables.scan import scan
-        exp = check_expand(expand)
-        check_state(state)
-        check_page_size(page_size)
-
-        def open_stream(kw: Mapping[str, Any]) -> RecordStream:
-            args = {"expand": exp, "strategy": strategy, "concurrency": concurrency, "page_size": page_size, **kw}
-            return self.users(**args)
-
-        return scan(open_stream, expand=exp, state=state, page_size=page_size)
+        table = REGISTRY[spec.resource].table
+        if table is None:
+            raise ConfigError(f"The {spec.resource} listing has no fixed schema to scan; use to_polars().")
+        return scan(self.stream, spec, table, pushdown=pushdown)
 
 
 def _from_sdk(api_client: Any) -> tuple[str, str, str | None, str | None]:

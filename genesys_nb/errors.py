@@ -7,6 +7,8 @@ support asks for. None of them ever carries a secret or a bearer token.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "GenesysError",
     "ConfigError",
@@ -20,6 +22,7 @@ __all__ = [
     "PagingError",
     "DeepPagingLimit",
     "ExportError",
+    "AuditQueryError",
 ]
 
 
@@ -105,3 +108,11 @@ class DeepPagingLimit(PagingError):
 
 class ExportError(GenesysError):
     """An export could not start or finish: the output folder, an existing file, a checkpoint that does not match."""
+
+
+class AuditQueryError(GenesysError):
+    """An audit query job failed, was cancelled, or did not finish in time; ``transaction_id`` names the job."""
+
+    def __init__(self, message: str, *, transaction_id: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.transaction_id = transaction_id

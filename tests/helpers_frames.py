@@ -14,6 +14,7 @@ import httpx
 
 from genesys_nb.errors import ServerError
 from genesys_nb._paging.stream import Plan, Stream, fingerprint
+from genesys_nb.resources.users import USERS
 from genesys_nb._paging.paginators import PageNumberPaginator
 from genesys_nb._http.transport import Response
 
@@ -157,7 +158,7 @@ def users_stream(transport: FakeUsersTransport, *, state: str = "any", expand: t
     stream = Stream(transport, [Plan(PageNumberPaginator("/api/v2/users", params, items_key="entities"))],
                     fingerprint=fingerprint("users", state, expand, page_size), max_items=max_items, resume=resume,
                     reopen=reopen, total_hint=total_hint)
-    stream.record_kind = kind
+    stream.table = USERS if kind == "users" else None
     stream.expand = tuple(expand)
     return stream
 

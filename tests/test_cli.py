@@ -20,7 +20,7 @@ import genesys_nb.export.orchestrate as export_mod
 import genesys_nb.export.writers as writers_mod
 from genesys_nb.cli.app import main
 from genesys_nb.errors import ServerError
-from genesys_nb._tables.schema import USER_COLUMNS
+from genesys_nb.resources.users import USER_COLUMNS
 
 SB = ["--sandbox", "--sandbox-users", "600"]
 

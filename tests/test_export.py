@@ -16,7 +16,7 @@ import genesys_nb.export.writers as writers_mod
 from genesys_nb.errors import ExportError, ServerError
 from genesys_nb.export.orchestrate import ExportSummary, check_target, export
 from genesys_nb._tables.filters import active_with_email
-from genesys_nb._tables.schema import user_schema, users_to_polars
+from genesys_nb.resources.users import user_schema, users_to_polars
 
 EXPAND = ("groups", "skills", "employerInfo", "dateLastLogin")
 FORMATS = ["parquet", "ndjson", "csv"]

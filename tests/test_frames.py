@@ -12,7 +12,7 @@ import genesys_nb as gnb
 from genesys_nb.errors import ConfigError, GenesysError
 from genesys_nb._tables.filters import Where, active_with_email, compile_where, parse_where
 from genesys_nb._tables.frames import FrameReader, iter_frames, to_arrow, to_pandas, to_polars
-from genesys_nb._tables.schema import user_arrow_schema, user_schema
+from genesys_nb.resources.users import user_arrow_schema, user_schema
 
 EXPAND = ("groups", "skills", "employerInfo", "dateLastLogin")
 

@@ -13,8 +13,9 @@ from helpers_frames import make_user
 
 import genesys_nb as gnb
 from genesys_nb._tables import schema
-from genesys_nb._tables.frames import ArrowBatch, users_decoder
-from genesys_nb._tables.schema import users_page_to_arrow, users_to_arrow
+from genesys_nb._tables.frames import ArrowBatch, table_decoder
+from genesys_nb.resources.users import USERS
+from genesys_nb.resources.users import users_page_to_arrow, users_to_arrow
 from genesys_nb.resources.users import EXPANDS
 
 HEAVY = ("routingStatus", "presence", "authorization", "locations", "groups", "skills", "languages", "employerInfo",
@@ -57,7 +58,7 @@ def test_identical_to_the_dict_path_on_sandbox_pages(expand):
     assert len(bodies) == 4
     for body in bodies:
         assert same(body, expand).num_rows == 250
-        assert schema._read_page(body, schema.normalize_expand(expand)) is not None  # read natively, no fallback
+        assert schema.read_page(USERS, body, USERS.normalize_expand(expand)) is not None  # read natively, no fallback
 
 
 def test_identical_on_synthetic_pages_with_missing_fields_and_phones():
@@ -68,7 +69,7 @@ def test_identical_on_synthetic_pages_with_missing_fields_and_phones():
               {"id": "z", "addresses": [{"mediaType": "EMAIL", "address": "a@b"}, {"mediaType": "PHONE"},
                                         {"mediaType": "PHONE", "address": "+1", "display": "one"}]}]
     body = page(users, total=125, pageCount=1, pageNumber=1)
-    assert schema._read_page(body, schema.normalize_expand(HEAVY)) is not None
+    assert schema.read_page(USERS, body, USERS.normalize_expand(HEAVY)) is not None
     table = same(body, HEAVY)
     phones = table.column("primary_phone").to_pylist()
     assert phones[-3:] == [None, "42", "+1"]
@@ -104,7 +105,7 @@ def test_bodies_the_native_parser_refuses_or_misreads():
 
 
 def test_decoder_wraps_the_table():
-    envelope = users_decoder(())(page([make_user(1)], cursor="c"))
+    envelope = table_decoder(USERS, ())(page([make_user(1)], cursor="c"))
     assert isinstance(envelope["entities"], ArrowBatch) and len(envelope["entities"]) == 1
     batch = envelope["entities"]
     assert batch.ids() == [make_user(1)["id"]] and len(batch.head(0)) == 0 and len(batch.take([0, 0])) == 2
@@ -127,7 +128,7 @@ def test_frames_are_identical_through_the_native_path(strategy, concurrency):
 def test_native_stream_pages_are_batches_and_resume():
     with gnb.connect(sandbox={"users": 600}) as client:
         ids = [r["id"] for r in client.users(page_size=100)]
-        stream = client.users(page_size=100).native(users_decoder(()))
+        stream = client.users(page_size=100).native(table_decoder(USERS, ()))
         pages = stream.pages()
         first = next(pages)
         assert isinstance(first.items, ArrowBatch) and len(first) == 100

@@ -8,16 +8,23 @@ from helpers_frames import FakeUsersTransport, expected_ids, users_stream
 
 from genesys_nb.errors import ConfigError
 from genesys_nb._tables.filters import active_with_email
-from genesys_nb._tables.scan import pushdown, scan
-from genesys_nb._tables.schema import user_schema
+from genesys_nb._tables.scan import scan
+from genesys_nb.resources.users import USERS, pushdown, state_pushdown, user_schema, users_spec
 
 EXPAND = ("groups", "dateLastLogin")
+
+
+def users_scan(t, *, expand=(), page_size=50, state="any"):
+    """The users scan over the fake transport, as client.scan_users() builds it."""
+    return scan(lambda spec: users_stream(t, state=spec.param("state"), expand=spec.expand,
+                                          page_size=spec.param("pageSize"), max_items=spec.max_items),
+                users_spec(expand=expand, page_size=page_size, state=state), USERS, pushdown=state_pushdown)
 
 
 @pytest.fixture
 def fake():
     t = FakeUsersTransport(230)
-    lf = scan(lambda kw: users_stream(t, expand=EXPAND, **kw), expand=EXPAND, page_size=50)
+    lf = users_scan(t, expand=EXPAND, page_size=50)
     return t, lf
 
 
@@ -92,7 +99,7 @@ def test_or_on_state_is_pushed_through_the_probe(fake):
 def test_head_after_filter_stops_early_on_the_streaming_engine():
     # polars passes no n_rows with a predicate; the streaming engine stops pulling pages once it has enough
     t = FakeUsersTransport(2300)
-    lf = scan(lambda kw: users_stream(t, **kw), page_size=50)
+    lf = users_scan(t, page_size=50)
     df = lf.filter(pl.col("email").is_not_null()).head(3).collect(engine="streaming")
     assert df.height == 3
     assert len(t.requests) < 46 // 2
@@ -125,12 +132,12 @@ def test_pushdown_function():
 
 def test_scan_base_state_and_aggregations():
     t = FakeUsersTransport(90)
-    lf = scan(lambda kw: users_stream(t, **kw), state="deleted", page_size=500)
+    lf = users_scan(t, state="deleted", page_size=500)
     out = lf.group_by("state").len().collect()
     assert out.rows() == [("deleted", len(expected_ids(t, "deleted")))]
     assert {r["state"] for r in t.requests} == {"deleted"}
     with pytest.raises(ConfigError):
-        scan(lambda kw: None, state="archived")
+        users_scan(t, state="archived")
 
 
 def test_collect_batches_and_sink(fake, tmp_path):

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from helpers_frames import make_user
 
-from genesys_nb._tables.schema import (EXPAND_COLUMNS, USER_COLUMNS, normalize_expand, schema_table, user_arrow_schema,
+from genesys_nb.resources.users import (EXPAND_COLUMNS, USER_COLUMNS, normalize_expand, schema_table, user_arrow_schema,
                                user_columns, user_schema, users_to_arrow, users_to_polars)
 
 HEAVY = ("routingStatus", "presence", "authorization", "locations", "groups", "skills", "languages", "employerInfo",

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from ..errors import GenesysError, PagingError
 
 __all__ = ["PageRequest", "Paginator", "CursorPaginator", "AfterPaginator", "PageNumberPaginator",
-           "NextUriPaginator", "SearchPaginator", "SinglePage", "DetectingPaginator", "STRATEGIES", "detect_strategy", "items_of",
+           "NextUriPaginator", "OpenEndedPagesPaginator", "SearchPaginator", "SinglePage", "DetectingPaginator", "STRATEGIES", "detect_strategy", "items_of",
            "Batch"]
 
 
@@ -91,6 +91,12 @@ class Paginator:
     name = "base"
     #: True when pages can only come one after another (each needs the previous response).
     sequential = True
+    #: True when the style can repeat records (page numbers shift under churn; search pages overlap): the stream
+    #: then drops ids it has seen.
+    dedupes = False
+    #: True when a page identical to the previous one means the API is looping (not for search, whose pages may
+    #: legitimately repeat records).
+    guards_repeats = True
 
     def __init__(self, path: str, params: Mapping[str, Any] | None = None, *, items_key: str | None = None) -> None:
         self.path = path
@@ -115,6 +121,17 @@ class Paginator:
     def page_count(self, body: Any) -> int | None:
         """How many pages the listing says it has (page-number styles only)."""
         return None
+
+    @property
+    def page_size(self) -> int | None:
+        """The page size asked for, when the style sends one."""
+        size = self.params.get("pageSize")
+        return size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None
+
+    def following(self, position: Any, count: int, last: int | None = None) -> list[Any]:
+        """Up to ``count`` positions after ``position`` that may be fetched before its page arrives (never past
+        page ``last`` when known); empty for styles whose next position comes from the previous response."""
+        return []
 
     def describe(self) -> str:
         return f"{self.name} paging of {self.path}"
@@ -177,7 +194,15 @@ class PageNumberPaginator(Paginator):
 
     name = "pages"
     sequential = False
+    dedupes = True
+    guards_repeats = False
     start = 1
+
+    def following(self, position: Any, count: int, last: int | None = None) -> list[Any]:
+        stop = position + count
+        if last is not None:
+            stop = min(stop, last)
+        return list(range(position + 1, stop + 1))
 
     def request(self, position: Any) -> PageRequest:
         return PageRequest("GET", self.path, {**self.params, "pageNumber": int(position)})
@@ -193,6 +218,28 @@ class PageNumberPaginator(Paginator):
         if count is not None:
             return position + 1 if position < count else None
         return position + 1 if body.get("nextUri") else None
+
+
+class OpenEndedPagesPaginator(PageNumberPaginator):
+    """Page numbers on a listing that reports no ``total`` or ``pageCount`` (queue members): a page with a
+    ``nextUri`` is followed; a page without one ends the listing when it is short or empty, and is followed when it
+    is full (the last page's ``nextUri`` may be absent, null or, on some listings, always missing). Requests are
+    built from the stream's own parameters, so a ``nextUri`` is never sent anywhere. Pages come one at a time."""
+
+    name = "open_pages"
+    sequential = True
+    guards_repeats = True
+
+    def following(self, position: Any, count: int, last: int | None = None) -> list[Any]:
+        return []
+
+    def advance(self, position: Any, body: Any, items: list) -> Any:
+        if not items:
+            return None
+        if isinstance(body, dict) and body.get("nextUri"):
+            return position + 1
+        size = self.page_size
+        return position + 1 if size is not None and len(items) >= size else None
 
 
 class NextUriPaginator(Paginator):
@@ -218,6 +265,8 @@ class SearchPaginator(Paginator):
     """``POST .../search`` for the first page, then ``GET`` the ``nextPage`` URI (a ``q64`` token)."""
 
     name = "search"
+    dedupes = True
+    guards_repeats = False
 
     def __init__(self, path: str, body: Mapping[str, Any], *, items_key: str | None = "results") -> None:
         super().__init__(path, None, items_key=items_key)
@@ -253,6 +302,7 @@ class DetectingPaginator(Paginator):
     Positions after the first page are ``[style, position]`` pairs so that a resume token names the style."""
 
     name = "auto"
+    dedupes = True
 
     def __init__(self, path: str, params: Mapping[str, Any] | None = None, *, items_key: str | None = None) -> None:
         super().__init__(path, params, items_key=items_key)
@@ -285,6 +335,7 @@ STRATEGIES: dict[str, type[Paginator]] = {
     "pages": PageNumberPaginator,
     "next_uri": NextUriPaginator,
     "single": SinglePage,
+    "open_pages": OpenEndedPagesPaginator,
 }
 
 

@@ -21,17 +21,24 @@ from typing import Any
 
 import orjson
 
+from typing import TYPE_CHECKING
+
 from .dedupe import SeenIds
 from ..errors import ConfigError, GenesysError, PagingError
-from .paginators import Batch, Paginator
+from .paginators import Batch
 from .._http.transport import Response, Transport
 
-__all__ = ["Page", "Stream", "StreamStats", "Plan", "Batch", "encode_token", "decode_token"]
+if TYPE_CHECKING:  # the loop drives any paginator through its interface and names no style
+    from .paginators import Paginator
+
+__all__ = ["Page", "Stream", "StreamStats", "Plan", "Batch", "encode_token", "decode_token", "check_max_items",
+           "check_concurrency", "MAX_CONCURRENCY"]
 
 log = logging.getLogger("genesys_nb.paging")
 
 TOKEN_PREFIX = "gnb1."
 MAX_EMPTY_PAGES = 3
+MAX_CONCURRENCY = 32
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,8 @@ class StreamStats:
     total: int | None = None
     fallbacks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Fan-out listings: requests sent per parent (group, queue, role) id.
+    parent_requests: dict[str, int] = field(default_factory=dict)
     started: float | None = None
     finished: float | None = None
 
@@ -80,10 +89,10 @@ class StreamStats:
                 "retries": self.retries, "rate_limited": self.rate_limited, "pages": self.pages,
                 "items": self.items, "bytes": self.bytes, "duplicates_dropped": self.duplicates_dropped,
                 "total": self.total, "fallbacks": list(self.fallbacks), "warnings": list(self.warnings),
-                "elapsed_s": round(self.elapsed, 3)}
+                "parent_requests": dict(self.parent_requests), "elapsed_s": round(self.elapsed, 3)}
 
     def __repr__(self) -> str:
-        parts = [f"{k}={v!r}" for k, v in self.as_dict().items() if v not in (None, [], 0) or k == "items"]
+        parts = [f"{k}={v!r}" for k, v in self.as_dict().items() if v not in (None, [], {}, 0) or k == "items"]
         return f"StreamStats({', '.join(parts)})"
 
 
@@ -94,6 +103,8 @@ class Plan:
     paginator: Paginator
     fall_back_on: tuple[type[GenesysError], ...] = ()
     why: Callable[[GenesysError], str] | None = None
+    #: For advice when this plan's page numbers shift: what lists exactly instead (e.g. "the cursor endpoint ...").
+    exact: str | None = None
 
 
 def encode_token(data: dict[str, Any]) -> str:
@@ -120,6 +131,13 @@ def check_max_items(max_items: Any) -> int | None:
     if max_items is not None and (not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 0):
         raise ConfigError(f"max_items must be a whole number >= 0 or None, not {max_items!r}.")
     return max_items
+
+
+def check_concurrency(concurrency: Any) -> int:
+    """``concurrency`` as given, or a ConfigError before any request."""
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ConfigError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {concurrency!r}.")
+    return concurrency
 
 
 def fingerprint(*parts: Any) -> str:
@@ -163,26 +181,27 @@ class Stream:
     """An iterator of records over a paged listing; ``.pages()`` gives the pages. Consumed once."""
 
     def __init__(self, transport: Transport, plans: list[Plan], *, fingerprint: str, max_items: int | None = None,
-                 concurrency: int = 1, prefetch: bool = True, resume: str | None = None, dedupe: bool | None = None,
-                 description: str = "", reopen: Callable[[str | None], Stream] | None = None,
+                 concurrency: int = 1, resume: str | None = None, description: str = "",
+                 reopen: Callable[[str | None], Stream] | None = None,
                  total_hint: Callable[[], int | None] | None = None,
-                 decode: Callable[[bytes], Any] | None = None) -> None:
+                 decode: Callable[[bytes], Any] | None = None,
+                 rows: Callable[[list[dict]], list[dict]] | None = None, noun: str = "records") -> None:
         if not plans:
             raise ValueError("a stream needs at least one plan")
         check_max_items(max_items)
-        if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 32:
-            raise ConfigError(f"concurrency must be a whole number from 1 to 32, not {concurrency!r}.")
+        check_concurrency(concurrency)
         self._transport = transport
         self._plans = list(plans)
+        self._exact = next((p.exact for p in plans if p.exact), None)
         self.fingerprint = fingerprint
         self.max_items = max_items
         self.concurrency = concurrency
-        self.prefetch = prefetch
-        self._dedupe = dedupe
         self.description = description or plans[0].paginator.describe()
         self._reopen = reopen
         self._total_hint = total_hint
         self._decode = decode
+        self._rows = rows
+        self.noun = noun
         self._start: tuple[str, Any, int, int] | None = None  # strategy, position, pages done, items done
         if resume is not None:
             data = decode_token(resume)
@@ -214,6 +233,11 @@ class Stream:
         self._generator = self._run()
         return self._generator
 
+    @property
+    def native_ok(self) -> bool:
+        """Whether pages may be decoded natively (not when records become rows in Python)."""
+        return self._rows is None
+
     def __iter__(self) -> Iterator[dict]:
         if self._records is None:
             self._records = (item for page in self.pages() for item in page.items)
@@ -228,7 +252,7 @@ class Stream:
         without a Python object per value); the loop's guards, dedupe, ``max_items`` and resume tokens work on it
         as on lists. For frames and files, not for records: ``page.items`` may then be a Batch. A transport that only
         gives parsed bodies (a test double), or a stream already started, keeps its lists."""
-        if not self._started and isinstance(self._transport, Transport):
+        if not self._started and isinstance(self._transport, Transport) and self.native_ok:
             self._decode = decode
         return self
 
@@ -318,8 +342,8 @@ class Stream:
         if self.max_items is not None and self.max_items == 0:
             self.resume_token = None
             return
-        concurrent = (not paginator.sequential) and self.concurrency > 1
-        dedupe = self._dedupe if self._dedupe is not None else paginator.name in ("pages", "search", "auto")
+        concurrent = self.concurrency > 1 and not paginator.sequential
+        dedupe = paginator.dedupes
         seen = SeenIds()
         totals: list[int] = []
         empties = 0
@@ -337,10 +361,10 @@ class Stream:
             # Open the whole window at once rather than waiting for page 1's pageCount: one latency round fewer.
             # Pages past the end come back empty and are discarded; max_items bounds the guess.
             span = self.concurrency
-            size = paginator.params.get("pageSize")
+            size = paginator.page_size
             if self.max_items is not None:  # never request beyond the page that meets max_items
-                span = min(span, -(-self.max_items // size)) if isinstance(size, int) and size > 0 else 1
-            for ahead in range(position + 1, position + span):
+                span = min(span, -(-self.max_items // size)) if size else 1
+            for ahead in paginator.following(position, span - 1):
                 submit(ahead)
         first = True
         page_limit: int | None = None  # page numbers: how far to follow a pageCount that keeps growing
@@ -370,7 +394,7 @@ class Stream:
                 self._warn_growth(paginator, page_limit)
                 next_position = None
             # Guards against APIs that page forever.
-            if paginator.sequential and paginator.name != "search":
+            if paginator.guards_repeats:
                 ids = _page_ids(items)
                 if ids and ids == previous_ids:
                     raise PagingError(f"{paginator.path} returned the same page twice; stopping instead of looping.")
@@ -386,17 +410,15 @@ class Stream:
                 items = _head(items, self.max_items - yielded)
                 next_position = None  # met: no request goes out beyond this page
             # Keep the pipeline full before handing the page over: the next request(s) fly while the consumer works.
-            if next_position is not None and self.prefetch:
+            if next_position is not None:
                 submit(next_position)
                 if concurrent:
-                    last = next_position + self.concurrency - 1
-                    if count is not None:
-                        last = min(last, count)
+                    extra = self.concurrency - 1
                     if self.max_items is not None and page_length:
                         # Pages still needed after this one, at this page's length: none beyond max_items.
                         left = self.max_items - yielded - len(items)
-                        last = min(last, next_position - 1 + -(-left // page_length))
-                    for ahead in range(next_position + 1, last + 1):
+                        extra = min(extra, -(-left // page_length) - 1)
+                    for ahead in paginator.following(next_position, extra, count):
                         submit(ahead)
             pages_done += 1
             yielded += len(items)
@@ -405,11 +427,11 @@ class Stream:
             token = self._token(paginator.name, next_position, pages_done, items_done + yielded) \
                 if next_position is not None else None
             self.resume_token = token
+            if self._rows is not None and isinstance(items, list):
+                items = self._rows(items)
             yield Page(items, pages_done, token, total, response.nbytes)
             if next_position is None:
                 break
-            if not self.prefetch:
-                submit(next_position)
             position = next_position
         # Anything fetched beyond the end (concurrent windows) is dropped.
         for f in pending.values():
@@ -427,11 +449,15 @@ class Stream:
         self.stats.duplicates_dropped += len(repeated)
         return _without(items, repeated)
 
+    def _exact_advice(self) -> str:
+        """What lists this exactly, from the plan the stream fell back from (e.g. the users cursor endpoint)."""
+        return f"For an exact listing use {self._exact}. " if self._exact else ""
+
     def _warn_growth(self, paginator: Paginator, pages: int) -> None:
-        message = (f"{paginator.path} kept growing faster than it could be paged by page number: stopped after "
-                   f"{pages:,} pages, twice the page count at the start. Users added or moved during the run may "
-                   f"be missing. Use the cursor endpoint /api/v2/users/query for an exact listing, or run again "
-                   f"when the directory is quieter.")
+        message = (f"{self.description} ({paginator.path}) kept growing faster than it could be paged by page "
+                   f"number: stopped after {pages:,} pages, twice the page count at the start. {self.noun.capitalize()}"
+                   f" added or moved during the run may be missing. {self._exact_advice()}Run again when the org is "
+                   f"quieter.")
         self.stats.warnings.append(message)
         log.warning("%s", message)
 
@@ -441,10 +467,9 @@ class Stream:
         if not changes and not dups:
             return
         missed = max(changes, dups)
-        message = (f"The listing changed while it was paged by page number (total {totals[0]:,} at the start, "
-                   f"{totals[-1]:,} at the end; {dups:,} repeated records dropped). Page-number paging shifts when "
-                   f"users are added or removed, so up to {missed:,} users may have been missed. For an exact "
-                   f"listing use the cursor endpoint /api/v2/users/query (the OAuth client needs directory:user:view "
-                   f"in all divisions), or run the export again.")
+        message = (f"The listing {self.description} changed while it was paged by page number (total "
+                   f"{totals[0]:,} at the start, {totals[-1]:,} at the end; {dups:,} repeated records dropped). "
+                   f"Page-number paging shifts when {self.noun} are added or removed, so up to {missed:,} "
+                   f"{self.noun} may have been missed. {self._exact_advice()}Or run the export again.")
         self.stats.warnings.append(message)
         log.warning("%s", message)

@@ -1,8 +1,9 @@
 """Streams as frames: chunked readers with one fixed schema, and whole-listing polars or pandas frames.
 
-A user stream (``stream.record_kind == "users"``, as ``client.users()`` makes them) is converted page by page into
-the fixed schema of :mod:`genesys_nb._tables.schema`, nested columns chosen by ``stream.expand``. Any other listing gets
-frames whose columns polars infers from the records, page by page, and relaxes across chunks.
+A stream whose resource declares a table (``stream.table``, a :class:`~genesys_nb._tables.schema.TableSchema`) is
+converted page by page into that fixed schema, nested columns chosen by ``stream.expand``. A listing without one
+(``client.paginate``) gets frames whose columns polars infers from the records, page by page, and relaxes across
+chunks.
 
 :func:`iter_frames` returns a :class:`FrameReader`, which works like ``pandas.read_csv(chunksize=...)``: iterate it
 for chunks of ``chunk_size`` rows, ``get_chunk(n)`` for the next ``n`` rows, ``read()`` for the rest, and use it as a
@@ -22,17 +23,18 @@ import pyarrow as pa
 from ..errors import ConfigError
 from .filters import Where, compile_where
 from .._paging.stream import Batch, Page, Stream
-from .schema import ITEM_KEYS, user_schema, users_page_to_arrow, users_to_arrow
+from .schema import ITEM_KEYS, TableSchema
 
 __all__ = ["FrameReader", "PageConverter", "ArrowBatch", "iter_frames", "to_polars", "to_pandas", "to_arrow",
-           "is_user_stream", "native_pages"]
+           "table_decoder", "native_pages", "stream_table"]
 
 BACKENDS = ("polars", "pandas", "arrow")
 
 
-def is_user_stream(stream: Any) -> bool:
-    """True for streams of users (they get the fixed user schema)."""
-    return getattr(stream, "record_kind", None) == "users"
+def stream_table(stream: Any) -> TableSchema | None:
+    """The fixed schema of a stream's records (None when the columns are inferred)."""
+    table = getattr(stream, "table", None)
+    return table if isinstance(table, TableSchema) else None
 
 
 def stream_expand(stream: Any) -> tuple[str, ...]:
@@ -40,79 +42,88 @@ def stream_expand(stream: Any) -> tuple[str, ...]:
 
 
 class ArrowBatch(Batch):
-    """A page's users already in the fixed schema, decoded from the page's bytes in the worker thread."""
+    """A page's records already in the fixed schema, decoded from the page's bytes in the worker thread."""
 
-    __slots__ = ("table",)
+    __slots__ = ("table", "id_column")
 
-    def __init__(self, table: pa.Table) -> None:
+    def __init__(self, table: pa.Table, id_column: str = "id") -> None:
         self.table = table
+        self.id_column = id_column
 
     def __len__(self) -> int:
         return self.table.num_rows
 
     def ids(self) -> list[Any]:
-        return self.table.column("id").to_pylist()
+        return self.table.column(self.id_column).to_pylist()
 
     def take(self, indices: list[int]) -> ArrowBatch:
-        return ArrowBatch(self.table.take(pa.array(indices, pa.int64())))
+        return ArrowBatch(self.table.take(pa.array(indices, pa.int64())), self.id_column)
 
     def head(self, n: int) -> ArrowBatch:
-        return ArrowBatch(self.table.slice(0, n))
+        return ArrowBatch(self.table.slice(0, n), self.id_column)
 
 
-def users_decoder(expand: tuple[str, ...]) -> Callable[[bytes], Any]:
-    """A page decoder for :meth:`Stream.native`: the body's users as an :class:`ArrowBatch` in the fixed schema."""
+def table_decoder(table: TableSchema, expand: tuple[str, ...]) -> Callable[[bytes], Any]:
+    """A page decoder for :meth:`Stream.native`: the body's records as an :class:`ArrowBatch` in ``table``'s
+    fixed schema."""
 
     def decode(body: bytes) -> Any:
-        envelope, table = users_page_to_arrow(body, expand)
-        if table is not None:
+        envelope, arrow = table.page_to_arrow(body, expand)
+        if arrow is not None:
             for key in ITEM_KEYS:
-                if envelope.get(key) is table:
-                    envelope[key] = ArrowBatch(table)
+                if envelope.get(key) is arrow:
+                    envelope[key] = ArrowBatch(arrow, table.id_column)
         return envelope
 
     return decode
 
 
 class PageConverter:
-    """Turns one page of records into a filtered Arrow table (users: the fixed schema) or, for other listings, a
-    polars DataFrame with inferred columns."""
+    """Turns one page of records into a filtered Arrow table in the stream's fixed schema or, for listings without
+    one, a polars DataFrame with inferred columns."""
 
-    def __init__(self, *, users: bool, expand: tuple[str, ...] = (), where: Any = None) -> None:
-        self.users = users
+    def __init__(self, *, table: TableSchema | None, expand: tuple[str, ...] = (), where: Any = None) -> None:
+        self.table = table
         self.expand = tuple(expand)
-        self.schema: pl.Schema | None = user_schema(self.expand) if users else None
+        self.schema: pl.Schema | None = table.polars_schema(self.expand) if table is not None else None
         self.where: Where = compile_where(where, columns=self.schema)
 
     @classmethod
     def for_stream(cls, stream: Any, where: Any = None) -> PageConverter:
-        return cls(users=is_user_stream(stream), expand=stream_expand(stream), where=where)
+        return cls(table=stream_table(stream), expand=stream_expand(stream), where=where)
 
     def decoder(self) -> Callable[[bytes], Any] | None:
-        """The native page decoder when pages may skip Python records (users, no record callable), else None."""
-        return users_decoder(self.expand) if self.users and self.where.record is None else None
+        """The native page decoder when pages may skip Python records (a fixed schema that can be read natively,
+        no record callable), else None."""
+        if self.table is None or not self.table.native or self.where.record is not None:
+            return None
+        return table_decoder(self.table, self.expand)
+
+    def to_arrow(self, records: list[dict]) -> pa.Table:
+        assert self.table is not None
+        return self.table.to_arrow(records, self.expand)
 
     def __call__(self, records: list[dict] | Batch) -> pa.Table | pl.DataFrame:
         if isinstance(records, ArrowBatch):
             return self.where.filter_arrow(records.table)
         records = self.where.filter_records(records)
-        if self.users:
-            return self.where.filter_arrow(users_to_arrow(records, self.expand))
+        if self.table is not None:
+            return self.where.filter_arrow(self.to_arrow(records))
         return self.where.filter_polars(infer_frame(records))
 
     def select(self, records: list[dict]) -> list[dict]:
         """The page's own records that ``where=`` keeps, unchanged (NDJSON writes these as the API returned them).
 
-        A polars or text expression is evaluated on the page's frame (users: the fixed schema) for a row mask."""
+        A polars or text expression is evaluated on the page's frame (the fixed schema, if any) for a row mask."""
         records = self.where.filter_records(records)
         if self.where.expr is None or not records:
             return records
-        table = users_to_arrow(records, self.expand) if self.users else infer_frame(records).to_arrow()
+        table = self.to_arrow(records) if self.table is not None else infer_frame(records).to_arrow()
         keep = self.where.mask(table).fill_null(False).to_pylist()
         return [record for record, kept in zip(records, keep) if kept]
 
     def empty(self) -> pa.Table | pl.DataFrame:
-        return users_to_arrow([], self.expand) if self.users else pl.DataFrame()
+        return self.to_arrow([]) if self.table is not None else pl.DataFrame()
 
 
 def native_pages(stream: Stream, converter: PageConverter) -> Stream:
@@ -178,7 +189,7 @@ class FrameReader:
 
     @property
     def schema(self) -> pl.Schema | None:
-        """The fixed polars schema of user frames (None for other listings: their columns are inferred)."""
+        """The fixed polars schema of the frames (None for listings whose columns are inferred)."""
         return self._convert.schema
 
     @property
@@ -271,7 +282,7 @@ def iter_frames(stream: Stream, *, chunk_size: int = 50_000, backend: str = "pol
 
 
 def to_polars(stream: Stream, *, where: Any = None) -> pl.DataFrame:
-    """The whole listing as one polars DataFrame (fixed schema for users, also when empty)."""
+    """The whole listing as one polars DataFrame (the fixed schema, also when empty)."""
     return FrameReader(stream, backend="polars", where=where).read()
 
 

@@ -1,16 +1,21 @@
-"""The users as a polars ``LazyFrame``, on polars' IO-plugin API (``polars.io.plugins.register_io_source``).
+"""Any listing with a fixed schema as a polars ``LazyFrame``, on polars' IO-plugin API
+(``polars.io.plugins.register_io_source``).
 
 Each ``collect()`` (or sink) pages the API again, one page at a time, and:
 
-* converts every page into the fixed user schema, applies the query's predicate and keeps only the projected
-  columns before handing the page to polars (polars does not filter plugin sources again, so the source must);
+* converts every page into the fixed schema, applies the query's predicate and keeps only the projected columns
+  before handing the page to polars (polars does not filter plugin sources again, so the source must);
+* asks only for the expand values that the projected and filtered columns need: a column that is filled only when
+  expanded (``date_last_login`` by ``dateLastLogin``) gets its expand when the query reads it, and nested columns
+  of expand values the scan was made with are requested only when the query reads them;
 * pushes ``n_rows`` into the listing: ``lf.head(10).collect()`` sends one request with ``max_items=10``;
-* pushes filters on ``state`` into the API query: ``pl.col("state") == "inactive"`` lists with ``state=inactive``,
-  ``pl.col("state").is_in(["active", "inactive"])`` runs two listings (one per state); a filter that rules every
-  state out sends no request. Only the parts of an ``&`` chain that touch nothing but ``state`` are pushed; the
-  whole predicate is still applied to every page, so results never depend on what was pushed.
+* hands the predicate to the resource's pushdown hook, which may turn parts of it into API parameters. For users,
+  ``pl.col("state") == "inactive"`` lists with ``state=inactive``, ``pl.col("state").is_in(["active",
+  "inactive"])`` runs two listings (one per state), and a filter that rules every state out sends no request. Only
+  the parts of an ``&`` chain that touch nothing but those columns are pushed; the whole predicate is still applied
+  to every page, so results never depend on what was pushed.
 
-``lf.explain()`` shows the source as ``PYTHON[genesys_users] SCAN`` with an ``INFO`` line saying what the source
+``lf.explain()`` shows the source as ``PYTHON[genesys_<table>] SCAN`` with an ``INFO`` line saying what the source
 pushes, and polars' own lines show the projected columns and the predicate (``SELECTION``) it received.
 :func:`pushdown` tells, for a given predicate, which API listings a collect would run.
 
@@ -23,42 +28,25 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from ..errors import ConfigError
+from .._paging.spec import ListingSpec
 from .._paging.stream import Stream
-from .schema import user_schema, users_to_arrow
+from .schema import TableSchema
 
-__all__ = ["scan", "pushdown"]
+__all__ = ["scan", "conjuncts", "expand_for_query"]
 
 log = logging.getLogger("genesys_nb.scan")
 
-STATES = ("active", "inactive", "deleted")
-EXPLAIN_NAME = "genesys_users"
+#: A resource's pushdown hook: (predicate, spec, conjuncts) -> the specs to list (several: one per pushed value).
+Pushdown = Callable[[Any, Any, Callable[[Any], list]], list]
 
 
-def pushdown(predicate: pl.Expr | None, state: str = "any") -> list[str]:
-    """The API ``state`` values a collect with this predicate would list, in order: ``["any"]`` (or the scan's own
-    state) when nothing can be pushed, ``["inactive"]``, ``["active", "inactive"]``, or ``[]`` (no request)."""
-    allowed = list(STATES) if state == "any" else [state]
-    for part in _conjuncts(predicate):
-        try:
-            if set(part.meta.root_names()) != {"state"}:
-                continue
-            keep = pl.DataFrame({"state": list(STATES)}).filter(part)["state"].to_list()
-        except Exception:  # anything polars cannot evaluate on a probe is simply not pushed
-            continue
-        allowed = [s for s in allowed if s in keep]
-    if len(allowed) == len(STATES):
-        return ["any"]
-    return allowed
-
-
-def _conjuncts(predicate: pl.Expr | None) -> list[pl.Expr]:
+def conjuncts(predicate: pl.Expr | None) -> list[pl.Expr]:
     """The parts of a top-level ``a & b & c`` chain (the predicate itself when it is not one)."""
     if predicate is None:
         return []
@@ -71,36 +59,56 @@ def _conjuncts(predicate: pl.Expr | None) -> list[pl.Expr]:
         return [predicate]
     out: list[pl.Expr] = []
     for child in predicate.meta.pop():
-        out.extend(_conjuncts(child))
+        out.extend(conjuncts(child))
     return out
 
 
-def scan(open_stream: Callable[[Mapping[str, Any]], Stream], *, expand: tuple[str, ...] = (), state: str = "any",
-         page_size: int = 500) -> pl.LazyFrame:
-    """A LazyFrame over the users that ``open_stream(kwargs)`` lists (``kwargs`` may hold ``state``, ``max_items``
-    and ``page_size``); see the module docs for what is pushed down."""
-    if state not in (*STATES, "any"):
-        raise ConfigError(f"state must be one of {', '.join((*STATES, 'any'))}, not {state!r}.")
-    expand = tuple(expand)
-    schema = user_schema(expand)
+def expand_for_query(table: TableSchema, declared: tuple[str, ...], with_columns: list[str] | None,
+                     predicate: pl.Expr | None) -> tuple[str, ...]:
+    """The expand values one collect asks for: those the read columns need, among the scan's declared ones, plus
+    the expands that fill always-present columns (``dateLastLogin``) when those are read."""
+    read = set(with_columns) if with_columns is not None else set(table.column_names(declared))
+    if predicate is not None:
+        try:
+            read |= set(predicate.meta.root_names())
+        except Exception:  # an expression polars cannot name the columns of: read every declared column
+            read |= set(table.column_names(declared))
+    needed = table.expands_for(read)
+    declared_keys = set(table.normalize_expand(declared))
+    fill_only = {c.needs for c in table.columns if c.needs}
+    keep = [e for e in declared if e in needed or e not in declared_keys]  # declared expands that add no column
+    keep += [e for e in needed if e in fill_only and e not in keep]
+    return tuple(keep)
+
+
+def scan(open_stream: Callable[[ListingSpec], Stream], spec: ListingSpec, table: TableSchema, *,
+         pushdown: Pushdown | None = None) -> pl.LazyFrame:
+    """A LazyFrame over what ``open_stream(spec)`` lists; see the module docs for what is pushed down."""
+    declared = tuple(spec.expand)
+    schema = table.polars_schema(declared)
+    page_size = spec.param("pageSize")
 
     def source(with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
                batch_size: int | None) -> Iterator[pl.DataFrame]:
-        states = pushdown(predicate, state)
+        specs = pushdown(predicate, spec, conjuncts) if pushdown is not None else [spec]
+        expand = expand_for_query(table, declared, with_columns, predicate)
         remaining = n_rows
-        log.info("scan: listing state=%s, max_items=%s, columns=%s, predicate=%s", ",".join(states) or "(none)",
-                 n_rows, with_columns, predicate)
-        for listing_state in states:
+        log.info("scan %s: %d listing(s), expand=%s, max_items=%s, columns=%s, predicate=%s", table.name,
+                 len(specs), ",".join(expand) or "(none)", n_rows, with_columns, predicate)
+        for listing in specs:
             if remaining is not None and remaining <= 0:
                 return
-            kwargs: dict[str, Any] = {"state": listing_state, "page_size": page_size}
+            changes: dict[str, Any] = {"expand": expand}
             if remaining is not None:
-                kwargs["max_items"] = remaining
-                kwargs["page_size"] = max(1, min(page_size, remaining))
-            stream = open_stream(kwargs)
+                changes["max_items"] = remaining
+                if isinstance(page_size, int):
+                    params = {**dict(listing.params), "pageSize": max(1, min(page_size, remaining))}
+                    changes["params"] = tuple(sorted(params.items()))
+            stream = open_stream(listing.with_(**changes))
             try:
                 for page in stream.pages():
-                    df = pl.from_arrow(users_to_arrow(page.items, expand))
+                    df = pl.from_arrow(table.to_arrow(page.items, expand))
+                    df = _conform(df, schema)
                     if predicate is not None:
                         df = df.filter(predicate)
                     if with_columns is not None:
@@ -115,9 +123,16 @@ def scan(open_stream: Callable[[Mapping[str, Any]], Stream], *, expand: tuple[st
             finally:
                 stream.close()
 
-    where = "all states" if state == "any" else f"state={state}"
-    detail = (f"{where}, page_size={page_size}" + (f", expand={','.join(expand)}" if expand else "") +
-              "; pushed to the API: state ==/is_in filters (as ?state=), head(n) (as max_items); "
-              "projection and predicate applied per page")
+    shown = [f"{k}={v}" for k, v in spec.params]
+    detail = (" ".join(shown) + (f", expand={','.join(declared)}" if declared else "") +
+              "; pushed to the API: " + ("the resource's filters, " if pushdown is not None else "") +
+              "head(n) (as max_items), the expand values the query reads; projection and predicate applied per page")
     return register_io_source(source, schema=schema, validate_schema=True, is_pure=False,
-                              explain_name=EXPLAIN_NAME, explain_detail=detail)
+                              explain_name=f"genesys_{table.name}", explain_detail=detail)
+
+
+def _conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """A page read with fewer expand values than the scan declares: the missing nested columns as nulls."""
+    if df.columns == list(schema):
+        return df
+    return df.select([pl.col(n) if n in df.columns else pl.lit(None, dtype=t).alias(n) for n, t in schema.items()])

@@ -234,7 +234,7 @@ def _expand(args: argparse.Namespace) -> tuple[str, ...]:
 def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
     from ..export.orchestrate import check_target, export
     from .._tables.filters import compile_where
-    from .._tables.schema import user_schema
+    from ..resources.users import user_schema
 
     expand = _expand(args)
     where = compile_where(args.where, columns=user_schema(expand)) if args.where else None
@@ -276,7 +276,7 @@ def _size(n: int) -> str:
 
 def _cmd_count(args: argparse.Namespace, out: Any, err: Any) -> int:
     from .._tables.filters import compile_where
-    from .._tables.schema import user_schema
+    from ..resources.users import user_schema
 
     expand = _expand(args)
     where = compile_where(args.where, columns=user_schema(expand)) if args.where else None
@@ -300,7 +300,7 @@ def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
 
     from .._tables.filters import compile_where
     from .._tables.frames import iter_frames
-    from .._tables.schema import EXPAND_COLUMNS, user_schema
+    from ..resources.users import EXPAND_COLUMNS, user_schema
 
     expand = _expand(args)
     schema = user_schema(expand)
@@ -333,7 +333,7 @@ def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
 
 
 def _cmd_columns(args: argparse.Namespace, out: Any, err: Any) -> int:
-    from .._tables.schema import schema_table
+    from ..resources.users import schema_table
 
     print(schema_table(_expand(args)), file=out)
     return EXIT_OK

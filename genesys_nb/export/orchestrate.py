@@ -48,7 +48,6 @@ from ..errors import ExportError, GenesysError
 from .._tables.frames import PageConverter, native_pages
 from .._paging.stream import Stream
 from .progress import progress_bar
-from .._tables.schema import user_arrow_schema
 from .writers import NDJSON_CONTENT, CsvWriter, NdjsonWriter, ParquetWriter, Writer
 
 __all__ = ["export", "ExportSummary", "check_target", "Target", "FORMATS"]
@@ -220,10 +219,10 @@ def export(stream: Stream, path: str | os.PathLike, *, format: str | None = None
                     from None
     else:
         target.clean()
-        schema_names = user_arrow_schema(converter.expand).names if converter.users else None
+        schema_names = converter.table.arrow_schema(converter.expand).names if converter.table else None
         state = {"version": CHECKPOINT_VERSION, "format": target.format, "path": target.path.name,
                  "fingerprint": getattr(stream, "fingerprint", None), "where": converter.where.key,
-                 "users": converter.users, "expand": list(converter.expand), "overwrite": target.overwrite,
+                 "users": converter.table is not None, "expand": list(converter.expand), "overwrite": target.overwrite,
                  "resume_token": None, "complete": False, "records": 0, "rows": 0, "pages": 0, "requests": 0,
                  "seconds": 0.0, "offset": 0, "parts": 0,
                  "columns": schema_names if target.format == "csv" else None}
@@ -233,7 +232,7 @@ def export(stream: Stream, path: str | os.PathLike, *, format: str | None = None
     previous_requests = int(state.get("requests", 0))
     writer: Writer
     if target.format == "parquet":
-        schema = user_arrow_schema(converter.expand) if converter.users else None
+        schema = converter.table.arrow_schema(converter.expand) if converter.table else None
         writer = ParquetWriter(target, state, schema, chunk_rows)
     elif target.format == "csv":
         writer = CsvWriter(target, state)
