@@ -25,7 +25,7 @@ from .errors import ApiError, invalid_value, missing_permissions
 from .hashing import hash_int
 from .paging import expand_param, int_param, numbered_page, page_number, sort_desc
 from .records import EXPAND_VALUES, routing_status
-from .traits import DAY_MS, PURGED, REF_MS, S_PRESENCE, iso_ms
+from .traits import DAY_MS, REF_MS, S_LANGS, S_PRESENCE, S_SKILLS, iso_ms
 
 if TYPE_CHECKING:
     from .access import Access
@@ -501,9 +501,7 @@ def user_queues(ctx: Context) -> dict:
 def _per_user_listing(ctx: Context, kind: str) -> dict:
     uid = ctx.path_params[0]
     index = _user_index(ctx, uid)
-    salt = "S_SKILLS" if kind == "skills" else "S_LANGS"
-    from . import traits
-    h = ctx.org.traits.hashes(np.array([index]), getattr(traits, salt))[0][0]
+    h = ctx.org.traits.hashes(np.array([index]), S_SKILLS if kind == "skills" else S_LANGS)[0][0]
     items = ctx.renderer._skills(uid, h) if kind == "skills" else ctx.renderer._languages(uid, h)
     items.sort(key=lambda s: s["name"].lower(), reverse=sort_desc(ctx.request))
     path = f"/api/v2/users/{uid}/{'routingskills' if kind == 'skills' else 'routinglanguages'}"
@@ -554,8 +552,3 @@ def license_definitions(ctx: Context) -> list[dict]:
     """GET /api/v2/license/definitions: a bare JSON array."""
     require(ctx, *LICENCE_PERMISSIONS)
     return [licence_definition(k) for k in range(len(catalog.LICENCES))]
-
-
-def live_state_ok(ctx: Context, index: int) -> bool:
-    """True for a user who is not purged."""
-    return int(ctx.org.states_of(np.array([index]))[0]) != PURGED

@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 
 import polars as pl
-import pytest
 
-from genesys_nb.sandbox import Sandbox, truth
+from genesys_nb.sandbox import truth
 
 from .helpers import assert_error, page_all
 
