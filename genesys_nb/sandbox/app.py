@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import orjson
 
-from . import directory_api, users_api
+from . import access_api, audit_api, directory_api, users_api
 from .auth import OAuthError, Token, TokenStore
 from .config import SandboxConfig
 from .errors import ApiError, error_body, rate_limit_message
@@ -42,10 +42,30 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("GET", "/api/v2/users/search", users_api.search_users, True),
     ("POST", "/api/v2/users/search", users_api.search_users, True),
     ("GET", f"/api/v2/users/{_ID}", users_api.get_user, False),
+    ("GET", f"/api/v2/users/{_ID}/queues", access_api.user_queues, False),
+    ("GET", f"/api/v2/users/{_ID}/routingskills", access_api.user_skills, False),
+    ("GET", f"/api/v2/users/{_ID}/routinglanguages", access_api.user_languages, False),
+    ("GET", "/api/v2/authorization/roles", access_api.list_roles, False),
+    ("GET", f"/api/v2/authorization/roles/{_ID}", access_api.get_role, False),
+    ("GET", f"/api/v2/authorization/roles/{_ID}/subjectgrants", access_api.role_subjectgrants, False),
+    ("GET", f"/api/v2/authorization/roles/{_ID}/users", access_api.role_users, False),
+    ("GET", f"/api/v2/authorization/subjects/{_ID}", access_api.get_subject, False),
+    ("GET", "/api/v2/authorization/divisions/home", access_api.home_division, False),
     ("GET", "/api/v2/authorization/divisions", directory_api.list_divisions, False),
     ("GET", f"/api/v2/authorization/divisions/{_ID}", directory_api.get_division, False),
     ("GET", "/api/v2/groups", directory_api.list_groups, False),
     ("GET", f"/api/v2/groups/{_ID}", directory_api.get_group, False),
+    ("GET", f"/api/v2/groups/{_ID}/members", access_api.group_members, False),
+    ("GET", f"/api/v2/groups/{_ID}/individuals", access_api.group_individuals, False),
+    ("GET", "/api/v2/routing/queues", access_api.list_queues, False),
+    ("GET", f"/api/v2/routing/queues/{_ID}", access_api.get_queue, False),
+    ("GET", f"/api/v2/routing/queues/{_ID}/members", access_api.queue_members, False),
+    ("GET", "/api/v2/license/users", access_api.license_users, False),
+    ("GET", "/api/v2/license/definitions", access_api.license_definitions, False),
+    ("POST", "/api/v2/audits/query", audit_api.post_query, False),
+    ("GET", "/api/v2/audits/query/servicemapping", audit_api.service_mapping, False),
+    ("GET", f"/api/v2/audits/query/{_ID}", audit_api.get_query, False),
+    ("GET", f"/api/v2/audits/query/{_ID}/results", audit_api.get_results, False),
     ("GET", "/api/v2/organizations/me", directory_api.organization, False),
     ("GET", "/api/v2/teams", directory_api.list_teams, False),
     ("GET", "/api/v2/externalcontacts/scan/contacts", directory_api.scan_contacts, False),
@@ -105,6 +125,7 @@ class App:
         self.faults = FaultPlan(config.faults, stream=0)
         self.token_faults = FaultPlan(config.faults, stream=1)
         self.stats = StatsCollector()
+        self.audit_jobs = None  # audit_api.AuditJobs, made on the first audit query
         self._lock = threading.Lock()
         self._api_count = 0
         self._token_count = 0

@@ -27,10 +27,31 @@ class OAuthClient:
     all_divisions: bool = True
     divisions: tuple[int | str, ...] | None = None
     name: str = ""
+    permissions: tuple[str, ...] = ("*:*:*",)
+
+    def has_permission(self, permission: str) -> bool:
+        """True when one of `permissions` (each `domain:entity:action`, `*` wildcards allowed) grants it."""
+        want = permission.split(":")
+        for held in self.permissions:
+            parts = held.split(":")
+            if len(parts) == 3 and all(h == "*" or h == w for h, w in zip(parts, want)):
+                return True
+        return False
+
+
+READ_PERMISSIONS = (
+    "directory:user:view", "directory:group:view", "authorization:role:view", "authorization:grant:view",
+    "authorization:division:view", "authorization:license:view", "routing:queue:view", "routing:skill:view",
+    "routing:language:view", "audits:audit:view",
+)
 
 
 def default_clients() -> tuple[OAuthClient, ...]:
-    """The three demo clients: full view, limited view, and a 3-second token lifetime."""
+    """The demo clients: full view, limited view, a 3-second token lifetime, and `no-queues-client`,
+    which holds every read permission of `READ_PERMISSIONS` except `routing:queue:view` (for 403 tests:
+    `/routing/queues`, `/routing/queues/{id}/members` and `/users/{id}/queues` refuse it).
+
+    The other clients hold `*:*:*` (everything)."""
     return (
         OAuthClient("sandbox-client", "sandbox-secret", name="Sandbox demo client"),
         OAuthClient(
@@ -41,6 +62,8 @@ def default_clients() -> tuple[OAuthClient, ...]:
             name="Limited client (first two divisions)",
         ),
         OAuthClient("short-lived-client", "short-lived-secret", expires_in=3, name="Short-lived tokens"),
+        OAuthClient("no-queues-client", "no-queues-secret", name="Reader without routing:queue:view",
+                    permissions=tuple(p for p in READ_PERMISSIONS if p != "routing:queue:view")),
     )
 
 
@@ -127,6 +150,33 @@ class SandboxConfig:
     teams: int = 57
     contacts: int = 1234
     clock: Callable[[], float] | None = None
+    # Access review (see access.py, access_api.py, audit_api.py). Unconfirmed in the real API, so settings:
+    queues: int = 24
+    access_max_page_size: int = 500
+    """Cap of pageSize on roles, subject grants, group members, queues, /users/{id}/..., license/users
+    (no source states one; 500 is what careful clients send)."""
+    over_cap: str = "error"
+    """An over-cap pageSize on the access routes: "error" (400 invalid.value) or "clamp" (served at the cap)."""
+    queue_members_last_next_uri: str = "absent"
+    """On the last queue-members page `nextUri` is "absent" (key left out) or "null" (sent as null)."""
+    queue_group_ring_number: int = 1
+    """ringNumber of queue members who come through a group (unconfirmed; 1 is Terraform's default)."""
+    group_members_totals: bool = True
+    """Whether /groups/{id}/members fills `total` and `pageCount`."""
+    role_users_via_groups: bool = False
+    """Whether /roles/{id}/users and `userCount` also count users holding the role only through a group."""
+    all_divisions_name: str = "All Divisions"
+    """The `name` rendered for the `*` (all divisions) division of a grant; its id is `*`."""
+    audit_queued_polls: int = 1
+    """How many GET polls an audit query answers `Queued` (the POST itself always answers `Queued`)."""
+    audit_running_polls: int = 2
+    """How many GET polls it then answers `Running` before its outcome."""
+    audit_outcome: str = "Succeeded"
+    """The final state of audit queries: "Succeeded", "Failed", "Cancelled", or "never" (stays Running)."""
+    audit_last_cursor: str = "absent"
+    """How the last audit results page ends: "absent" (no `cursor` key), "empty" ("") or "null"."""
+    audit_events_per_day: int = 40
+    """Mean number of synthetic audit events per day (eventDates up to the org's now)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.users <= MAX_USERS:
@@ -149,6 +199,20 @@ class SandboxConfig:
             raise ValueError("latency must be >= 0")
         if self.max_page_size < 1 or self.search_max_page_size < 1:
             raise ValueError("page size limits must be >= 1")
+        if not 0 <= self.queues <= 10_000:
+            raise ValueError("queues must be within 0..10000")
+        if self.over_cap not in ("error", "clamp"):
+            raise ValueError("over_cap must be 'error' or 'clamp'")
+        if self.queue_members_last_next_uri not in ("absent", "null"):
+            raise ValueError("queue_members_last_next_uri must be 'absent' or 'null'")
+        if self.audit_outcome not in ("Succeeded", "Failed", "Cancelled", "never"):
+            raise ValueError("audit_outcome must be Succeeded, Failed, Cancelled or never")
+        if self.audit_last_cursor not in ("absent", "empty", "null"):
+            raise ValueError("audit_last_cursor must be 'absent', 'empty' or 'null'")
+        if min(self.audit_queued_polls, self.audit_running_polls, self.audit_events_per_day) < 0:
+            raise ValueError("audit poll counts and events per day must be >= 0")
+        if not 1 <= self.queue_group_ring_number <= 6:
+            raise ValueError("queue_group_ring_number must be within 1..6")
         ids = [c.client_id for c in self.clients]
         if len(set(ids)) != len(ids):
             raise ValueError("client ids must be unique")

@@ -52,14 +52,23 @@ def get_division(ctx: Context) -> dict:
 
 
 def group(ctx: Context, k: int, members: int) -> dict:
-    """A Group."""
+    """A Group (no `chat`: the SDK's Group model has none). Owners are the group's first one or two
+    members, so with includeOwners they are counted once."""
     org = ctx.org
     gid = org.group_ids[k]
-    return {"id": gid, "name": org.group_names[k], "description": f"{org.group_names[k]} group",
-            "dateModified": iso_ms(REF_MS - (k * 7 + 3) * DAY_MS), "memberCount": members, "state": "active",
-            "version": 1 + k % 4, "type": "official", "rulesVisible": True, "visibility": "public",
-            "chat": {"jabberId": f"{gid.replace('-', '')[:24]}@conference.{org.short_name}.orgspan.com"},
-            "selfUri": f"/api/v2/groups/{gid}"}
+    info = org.access.groups[k]
+    body = {"id": gid, "name": org.group_names[k], "description": f"{org.group_names[k]} group",
+            "dateModified": iso_ms(REF_MS - (k * 7 + 3) * DAY_MS), "memberCount": members, "state": info.state,
+            "version": 1 + k % 4, "type": info.type, "rulesVisible": True, "visibility": info.visibility,
+            "rolesEnabled": info.roles_enabled, "includeOwners": True, "callsEnabled": False}
+    owners = org.access.group_members(k)[: 1 + (k % 4 == 0)]
+    if len(owners):
+        ids = org.codec.encode_many(owners)
+        from .access_api import user_names
+        body["owners"] = [{"id": u, "name": n, "selfUri": f"/api/v2/users/{u}"}
+                          for u, n in zip(ids, user_names(ctx, owners))]
+    body["selfUri"] = f"/api/v2/groups/{gid}"
+    return body
 
 
 def list_groups(ctx: Context) -> dict:

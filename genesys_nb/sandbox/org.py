@@ -17,7 +17,7 @@ import numpy as np
 from . import vocab
 from .config import Churn, SandboxConfig
 from .ids import IdCodec, entity_id
-from .traits import ACTIVE, DELETED, INACTIVE, PURGED, Traits
+from .traits import ACTIVE, DELETED, INACTIVE, NO_LOGIN_OVERRIDE, PURGED, REF_MS, Traits
 
 KEY_SHIFT = 20
 _STATE_FILTERS = {"active": (ACTIVE,), "inactive": (INACTIVE,), "deleted": (DELETED,),
@@ -72,12 +72,14 @@ class Org:
     """Ground truth of the synthetic org; thread-safe for concurrent readers and churn."""
 
     def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
         self.seed = config.seed
         self.base_users = config.users
         self.name = f"Sandbox Org {config.seed}"
         self.short_name = f"sandbox-{config.seed}".replace("--", "-m")
         self.domain = f"{self.short_name}.example.com"
-        self.org_id = entity_id(self.seed, "organization", 0)
+        # The size is part of the org's identity: two sandboxes differing in seed or in users are two orgs.
+        self.org_id = entity_id(self.seed, "organization", config.users)
         self.codec = IdCodec(self.seed)
         self.traits = Traits(self.seed, config.users, config.divisions, config.groups, self.domain)
         self.division_ids = [entity_id(self.seed, "division", k) for k in range(config.divisions)]
@@ -95,7 +97,19 @@ class Org:
         self._listings: OrderedDict[tuple, Listing] = OrderedDict()
         self.version = 0
         self.events: list[ChurnEvent] = []
-        self._members: tuple[int, list[int]] | None = None
+        self._access = None
+        self.now_ms = REF_MS
+        self.steps = 0
+
+    @property
+    def access(self):
+        """The access model (roles, grants, groups, queues, licences), built on first use."""
+        if self._access is None:
+            with self._lock:
+                if self._access is None:
+                    from .access import Access
+                    self._access = Access(self)
+        return self._access
 
     # -- ground truth ------------------------------------------------------------------------
     @property
@@ -171,13 +185,8 @@ class Org:
             return listing
 
     def group_member_counts(self) -> list[int]:
-        """Members per group among live users (what expand=groups shows), cached per org version."""
-        with self._lock:
-            if self._members is None or self._members[0] != self.version:
-                listing = self.listing("any")
-                _, groups = self.traits.group_pairs(listing.indices(0, len(listing)))
-                self._members = (self.version, np.bincount(groups, minlength=len(self.group_ids)).tolist())
-            return self._members[1]
+        """Members per group among live users (what expand=groups shows), cached per version."""
+        return self.access.group_member_counts()
 
     # -- churn -------------------------------------------------------------------------------
     def apply_churn(self, churn: Churn, round_no: int, at: int) -> list[int]:
@@ -240,6 +249,11 @@ class Org:
             new = np.zeros(cap, dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
+        ov = self.traits.login_override
+        if ov is not None and len(ov) < cap:
+            grown = np.full(cap, NO_LOGIN_OVERRIDE, dtype=np.int64)
+            grown[: len(ov)] = ov
+            self.traits.login_override = grown
 
 
 def _division_name(k: int) -> str:

@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import orjson
 
-from . import vocab
+from . import catalog, vocab
 from .ids import entity_id
 from .org import Org
 from .traits import (ACTIVE, DAY_MS, PURGED, REF_MS, S_BIO, S_GROUPS, S_IMG, S_LANGS, S_PHONE, S_PRESENCE,
@@ -46,7 +46,7 @@ class Renderer:
         self._skill_ids = [entity_id(seed, "skill", k) for k in range(len(vocab.SKILLS))]
         self._language_ids = [entity_id(seed, "language", k) for k in range(len(vocab.LANGUAGES))]
         self._location_ids = [entity_id(seed, "location", k) for k in range(len(vocab.LOCATIONS))]
-        self._role_ids = [entity_id(seed, "role", k) for k in range(len(vocab.ROLES))]
+        self._perm_cache: dict[frozenset[int], list[str]] = {}
         self._presence_ids = [entity_id(seed, "presence", k) for k in range(len(vocab.SYSTEM_PRESENCES))]
         self._cache: dict[tuple[int, frozenset[str]], bytes] = {}
         self._cache_lock = threading.Lock()
@@ -160,10 +160,19 @@ class Renderer:
             idx, S_ROLES, S_SKILLS, S_LANGS, S_GROUPS, S_PRESENCE, S_BIO)
         login = t.last_login_ms(idx, np.asarray(states)).tolist()
         hire = t.hire_ms(idx).tolist()
+        access = self.org.access
         groups_of: dict[int, list[int]] = {}
         if "groups" in expand:
-            for pos, g in zip(*(a.tolist() for a in t.group_pairs(idx))):
+            gpos, gvals = access.user_groups.rows(idx)
+            for pos, g in zip(gpos.tolist(), gvals[:, 0].tolist()):
                 groups_of.setdefault(pos, []).append(g)
+        roles_of: dict[int, list[int]] = {}
+        if "authorization" in expand or "authorization.unusedRoles" in expand:
+            rpos, rrole, _, _ = access.effective(idx)
+            for pos, r in zip(rpos.tolist(), rrole.tolist()):
+                held = roles_of.setdefault(pos, [])
+                if r not in held:
+                    held.append(r)
         out = []
         for k, index in enumerate(idx.tolist()):
             uid, state = ids[k], states[k]
@@ -181,14 +190,11 @@ class Renderer:
                     "dateHire": iso_day(hire[k]),
                 }
             if "routingStatus" in expand:
-                status = vocab.ROUTING_STATUSES[h_pres[k] % 5] if state == ACTIVE else "OFF_QUEUE"
-                pre["routingStatus"] = {"userId": uid, "status": status,
-                                        "startTime": iso_ms(REF_MS - (h_pres[k] >> 8) % (8 * 3600_000))}
+                pre["routingStatus"] = routing_status(uid, state, h_pres[k], self.org.now_ms)
             if "presence" in expand:
                 pre["presence"] = self._presence(uid, state, h_pres[k])
             if "authorization" in expand or "authorization.unusedRoles" in expand:
-                pre["authorization"] = self._authorization(t.role_mask(h_roles[k], state),
-                                                           "authorization.unusedRoles" in expand)
+                pre["authorization"] = self._authorization(roles_of.get(k, []), "authorization.unusedRoles" in expand)
             if "profileSkills" in expand:
                 pre["profileSkills"] = _subset(vocab.PROFILE_SKILLS, h_skills[k] >> 32, 3)
             if "locations" in expand:
@@ -222,9 +228,16 @@ class Renderer:
                 "message": "", "modifiedDate": iso_ms(REF_MS - (h >> 8) % (3 * DAY_MS)),
                 "selfUri": f"/api/v2/users/{uid}/presences/PURECLOUD"}
 
-    def _authorization(self, mask: int, unused: bool) -> dict:
-        roles = [{"id": self._role_ids[r], "name": vocab.ROLES[r]} for r in range(len(vocab.ROLES)) if mask >> r & 1]
-        perms = sorted({p for r in roles for p in vocab.PERMISSIONS_BY_ROLE[r["name"]]})
+    def _authorization(self, held: list[int], unused: bool) -> dict:
+        """UserAuthorization: effective roles (direct and through groups) as {id, name}, and the union
+        of their expanded permissions."""
+        ids = self.org.access.role_ids
+        held = sorted(held)
+        roles = [{"id": ids[r], "name": catalog.ROLES[r].name} for r in held]
+        key = frozenset(held)
+        perms = self._perm_cache.get(key)
+        if perms is None:
+            perms = self._perm_cache[key] = sorted({p for r in held for p in catalog.role_permissions(r)})
         auth: dict = {"roles": roles}
         if unused:
             auth["unusedRoles"] = []
@@ -248,6 +261,12 @@ class Renderer:
                         "state": "active", "languageUri": f"/api/v2/routing/languages/{lid}",
                         "selfUri": f"/api/v2/users/{uid}/routinglanguages/{lid}"})
         return out
+
+
+def routing_status(uid: str, state: int, h: int, now_ms: int) -> dict:
+    """RoutingStatus of a user from its S_PRESENCE hash (deactivated users are OFF_QUEUE)."""
+    status = vocab.ROUTING_STATUSES[h % 5] if state == ACTIVE else "OFF_QUEUE"
+    return {"userId": uid, "status": status, "startTime": iso_ms(now_ms - (h >> 8) % (8 * 3600_000))}
 
 
 def _contacts(email: str | None, h: int, index: int) -> tuple[list[dict], list[dict]]:

@@ -28,6 +28,7 @@ class Sandbox:
         self.config = base.with_overrides(**overrides) if overrides else base
         self.app = App(self.config)
         self._server: SandboxServer | None = None
+        self.changes = None  # the Changes of the last advance()
         if self.config.prerender:
             self.app.renderer.prerender_all()
 
@@ -93,6 +94,14 @@ class Sandbox:
         """An httpx.Client on the in-process transport, already holding a bearer token."""
         headers = {"Authorization": f"Bearer {self.issue_token(client_id)}", **kwargs.pop("headers", {})}
         return httpx.Client(transport=self.transport(), base_url=self.base_url, headers=headers, **kwargs)
+
+    def advance(self, days: int = 90):
+        """Move the org forward `days` (deterministic from the seed and the step count): users leave,
+        join, move and change; roles, groups, queues and licences change; the org's now moves.
+        Returns (and keeps as `self.changes`) an `advance.Changes` of polars frames. Needs polars."""
+        from .advance import advance
+        self.changes = advance(self.app, days)
+        return self.changes
 
     # -- observation -------------------------------------------------------------------------------
     @property

@@ -32,6 +32,8 @@ EMAIL_DUP_PER_MILLE = 10  # ~1% reusing another user's email
 NEVER_LOGGED_IN_PCT = 5
 KEEPS_ROLES_PCT = 35  # share of inactive/deleted users who still hold roles
 NO_MANAGER_PCT = 4
+STALE_ACTIVE_PCT = 8  # active users whose last login may be up to 400 days old
+NO_LOGIN_OVERRIDE = -2
 _MANAGER_FANOUT = 8
 _MANAGER_PRIME = 2_750_159  # a prime above MAX_USERS: coprime with any org size
 
@@ -65,6 +67,23 @@ class Traits:
         self._perm_a = _MANAGER_PRIME % n if n > 1 else 0
         self._perm_b = (seed * 7919) % n
         self._perm_inv = pow(self._perm_a, -1, n) if n > 1 else 0
+        # Changes made by Sandbox.advance(): per field, user index -> new value (codes for title and
+        # department, an index or -1 for manager, a string or None for email); logins as a dense array.
+        self.overrides: dict[str, dict[int, object]] = {"manager": {}, "title": {}, "department": {}, "email": {}}
+        self.login_override: np.ndarray | None = None
+
+    def _override(self, name: str, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+        over = self.overrides[name]
+        if not over:
+            return values
+        idx = np.asarray(idx, dtype=np.int64)
+        keys = np.fromiter(over, dtype=np.int64, count=len(over))
+        hit = np.flatnonzero(np.isin(idx, keys))
+        if len(hit):
+            values = values.copy()
+            for p in hit.tolist():
+                values[p] = over[int(idx[p])]
+        return values
 
     # -- traits the org stores (initial values only) ---------------------------------------
     def initial_state(self, idx: np.ndarray) -> np.ndarray:
@@ -89,12 +108,12 @@ class Traits:
     def department_codes(self, idx: np.ndarray) -> np.ndarray:
         """Department index, or -1 (about 8%) when unset."""
         h = hash_array(idx, self.seed, S_DEPT)
-        return np.where(h % np.uint64(100) < 92, _pick(h, len(vocab.DEPARTMENTS), 8), -1)
+        return self._override("department", idx, np.where(h % np.uint64(100) < 92, _pick(h, len(vocab.DEPARTMENTS), 8), -1))
 
     def title_codes(self, idx: np.ndarray) -> np.ndarray:
         """Title index, or -1 (about 10%) when unset."""
         h = hash_array(idx, self.seed, S_TITLE)
-        return np.where(h % np.uint64(100) < 90, _pick(h, len(vocab.TITLES), 8), -1)
+        return self._override("title", idx, np.where(h % np.uint64(100) < 90, _pick(h, len(vocab.TITLES), 8), -1))
 
     def email_source(self, idx: np.ndarray) -> np.ndarray:
         """Index whose canonical address is this user's email; -1 when the user has none.
@@ -125,6 +144,11 @@ class Traits:
             addrs = self.canonical_emails(src[has])
             for pos, addr in zip(np.flatnonzero(has).tolist(), addrs):
                 out[pos] = addr
+        over = self.overrides["email"]
+        if over:
+            for pos, i in enumerate(np.asarray(idx).tolist()):
+                if i in over:
+                    out[pos] = over[i]  # type: ignore[assignment]
         return out
 
     def managers(self, idx: np.ndarray) -> np.ndarray:
@@ -141,15 +165,24 @@ class Traits:
         mgr = ((mpos - self._perm_b) % n * self._perm_inv) % n
         mgr = np.where(base, mgr, _pick(h, n, 8))  # churn-created users report to a base user
         none = (pos == 0) & base | (h % np.uint64(100) < NO_MANAGER_PCT)
-        return np.where(none, -1, mgr)
+        return self._override("manager", idx, np.where(none, -1, mgr))
 
     def last_login_ms(self, idx: np.ndarray, state: np.ndarray) -> np.ndarray:
-        """Epoch ms of the last login, or -1 for users who never logged in (~5%)."""
+        """Epoch ms of the last login, or -1 for users who never logged in (~5%). Active users
+        logged in within 30 days, except ~8% (stale) within 400; deactivated ones 60-760 days ago."""
         h = hash_array(idx, self.seed, S_LOGIN)
         never = h % np.uint64(100) < NEVER_LOGGED_IN_PCT
-        span = np.where(state == ACTIVE, 30, 700) * DAY_MS
+        stale = (h >> np.uint64(56)) % np.uint64(100) < STALE_ACTIVE_PCT
+        span = np.where(state == ACTIVE, np.where(stale, 400, 30), 700) * DAY_MS
         ago = ((h >> np.uint64(8)) % np.uint64(700 * DAY_MS)).astype(np.int64) % span
-        return np.where(never, -1, REF_MS - ago - DAY_MS * (state != ACTIVE) * 60)
+        out = np.where(never, -1, REF_MS - ago - DAY_MS * (state != ACTIVE) * 60)
+        ov = self.login_override
+        if ov is not None:
+            idx = np.asarray(idx, dtype=np.int64)
+            inside = idx < len(ov)
+            got = np.where(inside, ov[np.where(inside, idx, 0)], NO_LOGIN_OVERRIDE)
+            out = np.where(got != NO_LOGIN_OVERRIDE, got, out)
+        return out
 
     def hire_ms(self, idx: np.ndarray) -> np.ndarray:
         """Hire date (epoch ms, midnight) within the last 15 years."""

@@ -119,6 +119,6 @@ def test_expired_token(make_sandbox, clock, code):
 
 def test_default_clients(sb):
     assert sb.default_client.client_id == "sandbox-client" and sb.default_client.client_secret == "sandbox-secret"
-    assert set(sb.clients) == {"sandbox-client", "limited-client", "short-lived-client"}
+    assert set(sb.clients) == {"sandbox-client", "limited-client", "short-lived-client", "no-queues-client"}
     assert sb.clients["limited-client"].all_divisions is False
     assert sb.clients["short-lived-client"].expires_in == 3

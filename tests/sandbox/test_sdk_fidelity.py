@@ -42,3 +42,22 @@ def test_sdk_pages_users_and_users_query_exactly():
         assert got["bad_secret_status"] == 400
         requests = sb.stats.requests_by_endpoint
         assert requests["POST /oauth/token"] >= 2 and requests["GET /api/v2/users/query"] >= 5
+
+
+ACCESS = pathlib.Path(__file__).with_name("sdk_access.py")
+
+
+@pytest.mark.sdk
+def test_sdk_models_accept_every_access_response_strictly():
+    with Sandbox(users=600, seed=5, rate_limit=None) as sb:
+        url = sb.serve()
+        got = _run(ACCESS, url, sb.default_client.client_id, sb.default_client.client_secret)
+    assert got["problems"] == []
+    assert len(set(got["checked"])) >= 17
+    sdk = got["sdk"]
+    assert sdk["roles"] >= 12 and sdk["subjectgrants"] > 0 and sdk["home"] is True and sdk["subject"] >= 1
+    assert sdk["queue_members"] > 0 and sdk["definitions"] == 7 and sdk["licence_users"] > 0
+    assert sdk["group_members"] == sdk["individuals"] > 0
+    assert sdk["audit_states"] == ["Queued", "Queued", "Running", "Running", "Succeeded"]
+    assert sdk["audit_results"] == 50 and sdk["audit_event_year"] == 2025
+    assert sdk["services"] >= 3 and sdk["no_queues_status"] == 403
