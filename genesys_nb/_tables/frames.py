@@ -46,7 +46,7 @@ class ArrowBatch(Batch):
 
     __slots__ = ("table", "id_column")
 
-    def __init__(self, table: pa.Table, id_column: str = "id") -> None:
+    def __init__(self, table: pa.Table, id_column: str | None = "id") -> None:
         self.table = table
         self.id_column = id_column
 
@@ -54,6 +54,8 @@ class ArrowBatch(Batch):
         return self.table.num_rows
 
     def ids(self) -> list[Any]:
+        if self.id_column is None:
+            return [None] * self.table.num_rows
         return self.table.column(self.id_column).to_pylist()
 
     def take(self, indices: list[int]) -> ArrowBatch:

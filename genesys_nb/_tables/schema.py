@@ -84,8 +84,6 @@ class TableSchema:
     expands: tuple[str, ...] = ()
     #: Other spellings of an expand value that bring the same column(s).
     aliases: Mapping[str, str] = field(default_factory=dict)
-    #: The column that identifies a record (for dedupe and native batches).
-    id_column: str = "id"
 
     # -- expand values -------------------------------------------------------------------------------------------
     def check_expand(self, expand: Any) -> tuple[str, ...]:
@@ -157,6 +155,11 @@ class TableSchema:
                     if e and e not in out:
                         out.append(e)
         return tuple(out)
+
+    @property
+    def id_column(self) -> str | None:
+        """The column that holds each record's own ``id`` (for dedupe of native batches), if any."""
+        return next((c.name for c in self.columns if c.source == ("id",)), None)
 
     def all_column_names(self) -> list[str]:
         return [c.name for c in self.columns]

@@ -44,7 +44,7 @@ AUDIT_EVENTS = TableSchema("audit_events", (
     Column("message", ("message", "message"), S),
     Column("property_changes", ("propertyChanges",),
            pa.list_(struct(property=S, oldValues=pa.list_(S), newValues=pa.list_(S)))),
-), id_column="event_id")
+))
 
 
 def _instant(value: Any, name: str) -> str:
@@ -160,4 +160,4 @@ def _plans(spec: ListingSpec, api: Any) -> list[Plan]:
                                                                    sleep=api.sleep)))]
 
 
-RESOURCE = register(Resource("audit_events", AUDIT_EVENTS, plans=_plans, noun="events"))
+RESOURCE = register(Resource("audit_events", AUDIT_EVENTS, permission="audits:audit:view", plans=_plans, noun="events"))

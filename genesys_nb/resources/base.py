@@ -94,6 +94,8 @@ class Resource:
     fan_out: FanOut | None = None
     #: What the stream's records are called in messages ("users", "grants").
     noun: str = "records"
+    #: The permission the OAuth client needs to read it (None: the API documents none).
+    permission: str | None = None
 
     def describe(self, spec: ListingSpec) -> str:
         shown = [f"{k}={v}" for k, v in spec.params if k not in ("pageSize",)]

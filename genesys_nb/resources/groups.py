@@ -27,10 +27,10 @@ GROUPS = TableSchema("groups", (
     Column("member_count", ("memberCount",), pa.int64()),
     Column("roles_enabled", ("rolesEnabled",), pa.bool_()),
     Column("date_modified", ("dateModified",), TS),
-), id_column="group_id")
+))
 
 GROUP_MEMBERS = TableSchema("group_members", tuple(Column(n, (n,), S) for n in (
-    "group_id", "user_id", "user_name", "user_state")), id_column="user_id")
+    "group_id", "user_id", "user_name", "user_state")))
 
 
 def groups_spec(*, page_size: Any = 100, max_items: Any = None) -> ListingSpec:

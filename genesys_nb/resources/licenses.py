@@ -11,7 +11,7 @@ from .base import ListingSpec, Resource, page_number_plans, paged_spec, register
 PATH = "/api/v2/license/users"
 
 USER_LICENSES = TableSchema("user_licenses", (Column("user_id", ("user_id",), S),
-                                              Column("license_id", ("license_id",), S)), id_column="user_id")
+                                              Column("license_id", ("license_id",), S)))
 
 
 def licenses_spec(*, page_size: Any = 100, max_items: Any = None) -> ListingSpec:

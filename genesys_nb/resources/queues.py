@@ -29,7 +29,7 @@ QUEUES = TableSchema("queues", (
     Column("member_count", ("memberCount",), pa.int64()),
     Column("date_created", ("dateCreated",), TS),
     Column("date_modified", ("dateModified",), TS),
-), id_column="queue_id")
+))
 
 QUEUE_MEMBERS = TableSchema("queue_members", (
     Column("queue_id", ("queue_id",), S),
@@ -39,7 +39,7 @@ QUEUE_MEMBERS = TableSchema("queue_members", (
     Column("member_by", ("member_by",), S),
     Column("ring_number", ("ring_number",), pa.int64()),
     Column("routing_status", ("routing_status",), S),
-), id_column="user_id")
+))
 
 
 def queues_spec(*, page_size: Any = 100, max_items: Any = None) -> ListingSpec:
@@ -70,8 +70,10 @@ def _member_plans(spec: ListingSpec, queue_id: str) -> list[Plan]:
                                          {"pageSize": spec.param("pageSize")}, items_key="entities"))]
 
 
-RESOURCE = register(Resource("queues", QUEUES, plans=page_number_plans(PATH), total_request=total_of(PATH),
+RESOURCE = register(Resource("queues", QUEUES, permission="routing:queue:view",
+                             plans=page_number_plans(PATH), total_request=total_of(PATH),
                              noun="queues"))
-MEMBERS = register(Resource("queue_members", QUEUE_MEMBERS, noun="members", fan_out=FanOut(
+MEMBERS = register(Resource("queue_members", QUEUE_MEMBERS, permission="routing:queue:view",
+                             noun="members", fan_out=FanOut(
     parents=lambda spec: queues_spec(), parent_id=lambda record: record.get("id"), child=_member_plans,
     rows=member_rows)))

@@ -51,7 +51,7 @@ ROLES = TableSchema("roles", (
 ))
 
 ROLE_GRANTS = TableSchema("role_grants", tuple(Column(name, (name,), S) for name in (
-    "role_id", "subject_id", "subject_type", "subject_name", "division_id", "division_name")), id_column="subject_id")
+    "role_id", "subject_id", "subject_type", "subject_name", "division_id", "division_name")))
 
 
 def roles_spec(*, page_size: Any = 100, max_items: Any = None) -> ListingSpec:
@@ -92,8 +92,10 @@ def _grant_plans(spec: ListingSpec, role_id: str) -> list[Plan]:
                                      items_key="entities"))]
 
 
-RESOURCE = register(Resource("roles", ROLES, plans=page_number_plans(PATH), total_request=total_of(PATH),
+RESOURCE = register(Resource("roles", ROLES, permission="authorization:role:view",
+                             plans=page_number_plans(PATH), total_request=total_of(PATH),
                              noun="roles"))
-GRANTS = register(Resource("role_grants", ROLE_GRANTS, noun="grants", fan_out=FanOut(
+GRANTS = register(Resource("role_grants", ROLE_GRANTS, permission="authorization:role:view",
+                             noun="grants", fan_out=FanOut(
     parents=lambda spec: roles_spec(), parent_id=lambda record: record.get("id"), child=_grant_plans,
     rows=grant_rows)))

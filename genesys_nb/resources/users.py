@@ -457,7 +457,8 @@ def _with_param(params: tuple[tuple[str, Any], ...], name: str, value: Any) -> t
     return tuple(sorted({**dict(params), name: value}.items()))
 
 
-RESOURCE = register(Resource("users", USERS, plans=_plans, total_request=_total_request, noun="users"))
+RESOURCE = register(Resource("users", USERS, permission="directory:user:view",
+                             plans=_plans, total_request=_total_request, noun="users"))
 SEARCH = register(Resource("user_search", USERS, plans=_search_plans, noun="users"))
 
 

@@ -1,0 +1,248 @@
+"""Writing a snapshot: every table of an org into one folder of Parquet files plus ``manifest.json``.
+
+The tables are written one after another into a partial folder beside the final one (``<name>.partial``), each
+through the Parquet export sink, checkpointed page by page; ``resume=True`` continues a snapshot that stopped, table
+by table and page by page, with no duplicate rows (the plan is kept in the partial folder, so a resumed run lists
+the same parents). Derived tables (``user_roles``, ``user_skills``, ``user_languages``) are computed from the
+written ones with polars. A table the OAuth client may not read (403) is recorded in the manifest as skipped, with
+the missing permission, and the snapshot goes on (``strict=True`` fails instead). The folder appears under its
+final name only when every table is complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from .._version import __version__
+from ..errors import ConfigError, ExportError, PermissionDenied
+from ..resources import REGISTRY
+from ..resources.base import ListingSpec
+from .plan import DERIVED, LISTED, SnapshotPlan, TablePlan, check_tables, plan_snapshot
+
+__all__ = ["write_snapshot", "MANIFEST", "FORMAT", "FORMAT_VERSION", "partial_path"]
+
+MANIFEST = "manifest.json"
+PLAN_FILE = "plan.json"
+FORMAT = "genesys-nb-snapshot"
+FORMAT_VERSION = 1
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def partial_path(final: Path) -> Path:
+    """Where a snapshot is written until it is complete."""
+    return final.with_name(final.name + ".partial")
+
+
+def _check_target(path: str | os.PathLike, *, resume: bool, overwrite: bool) -> tuple[Path, Path]:
+    if resume and overwrite:
+        raise ConfigError("resume=True continues a snapshot and overwrite=True replaces one: choose one.")
+    final = Path(path).expanduser()
+    if final.exists() and not overwrite:
+        raise ExportError(f"{str(final)!r} exists already. Choose another folder, or pass overwrite=True to replace "
+                          f"it once the new snapshot is complete.")
+    if not final.parent.is_dir():
+        raise ExportError(f"The folder {str(final.parent)!r} does not exist; create it first.")
+    partial = partial_path(final)
+    if partial.is_symlink():
+        raise ExportError(f"{str(partial)!r} is a symbolic link; remove it and try again.")
+    if partial.exists() and not resume:
+        raise ExportError(f"A snapshot that stopped is in {str(partial)!r}. Pass resume=True to continue it, or "
+                          f"delete that folder to start over.")
+    return final, partial
+
+
+# -- the plan, kept in the partial folder so that a resumed run lists exactly the same parents ----------------------
+def _spec_json(spec: ListingSpec | None) -> Any:
+    if spec is None:
+        return None
+    return {"resource": spec.resource, "params": [list(p) for p in spec.params],
+            "options": [[k, list(v) if isinstance(v, tuple) else v] for k, v in spec.options],
+            "expand": list(spec.expand), "concurrency": spec.concurrency}
+
+
+def _spec_from(data: Any) -> ListingSpec | None:
+    if data is None:
+        return None
+    options = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in data["options"])
+    return ListingSpec(data["resource"], tuple((k, v) for k, v in data["params"]), options,
+                       tuple(data["expand"]), None, data["concurrency"])
+
+
+def _save_plan(partial: Path, plan: SnapshotPlan) -> None:
+    data = {"tables": list(plan.tables), "probe_requests": plan.probe_requests,
+            "listed": {n: {"requests": p.requests, "api_total": p.api_total, "skipped": p.skipped,
+                           "missing_permission": p.missing_permission, "spec": _spec_json(p.spec)}
+                       for n, p in plan.listed.items()}}
+    (partial / PLAN_FILE).write_bytes(orjson.dumps(data))
+
+
+def _load_plan(partial: Path) -> SnapshotPlan:
+    try:
+        data = orjson.loads((partial / PLAN_FILE).read_bytes())
+        listed = {n: TablePlan(n, p["requests"], p["api_total"], p["skipped"], p["missing_permission"],
+                               _spec_from(p["spec"])) for n, p in data["listed"].items()}
+        return SnapshotPlan(tuple(data["tables"]), listed, data["probe_requests"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ExportError(f"The stopped snapshot in {str(partial)!r} cannot be resumed ({exc}); delete that folder "
+                          f"and start over.") from None
+
+
+# -- tables ----------------------------------------------------------------------------------------------------------
+def _write_listed(client: Any, partial: Path, name: str, plan: TablePlan, *, resume: bool,
+                  progress: bool) -> dict[str, Any]:
+    """List one table into ``<partial>/<name>.parquet``; its manifest entry."""
+    entry: dict[str, Any] = {"status": "complete", "file": f"{name}.parquet", "rows": 0,
+                             "api_total": plan.api_total, "requests": 0}
+    target = partial / f"{name}.parquet"
+    if target.exists():  # finished by an earlier run
+        entry["rows"] = pl.scan_parquet(target).select(pl.len()).collect().item()
+        entry.update(_read_side(partial, name))
+        return entry
+    resource = REGISTRY[LISTED[name]]
+    if plan.spec is None:  # nothing to list (an org without roles, groups or queues)
+        resource.table.to_polars([]).write_parquet(target)  # type: ignore[union-attr]
+        return entry
+    stream = client.stream(plan.spec)
+    summary = stream.to_parquet(target, resume=resume, progress=progress)
+    entry["rows"], entry["requests"] = summary.rows, summary.requests
+    (partial / f"{name}.done.json").write_bytes(orjson.dumps({"requests": summary.requests}))
+    return entry
+
+
+def _read_side(partial: Path, name: str) -> dict[str, Any]:
+    try:
+        return {"requests": orjson.loads((partial / f"{name}.done.json").read_bytes())["requests"]}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def _derive(partial: Path, name: str) -> pl.DataFrame:
+    """A derived table from the listed ones in the partial folder."""
+    if name == "user_roles":
+        grants = pl.scan_parquet(partial / "role_grants.parquet")
+        members = pl.scan_parquet(partial / "group_members.parquet").select("group_id", "user_id")
+        direct = grants.filter(pl.col("subject_type") == "user").select(
+            pl.col("subject_id").alias("user_id"), "role_id", "division_id", pl.lit("direct").alias("via"))
+        via_groups = grants.filter(pl.col("subject_type") == "group").join(
+            members, left_on="subject_id", right_on="group_id").select(
+            "user_id", "role_id", "division_id", pl.col("subject_id").alias("via"))
+        return pl.concat([direct, via_groups]).unique(maintain_order=True).collect()
+    column, prefix = {"user_skills": ("skills", "skill"), "user_languages": ("languages", "language")}[name]
+    return (pl.scan_parquet(partial / "users.parquet").select(pl.col("id").alias("user_id"), column)
+            .explode(column).drop_nulls(column).unnest(column)
+            .select("user_id", pl.col("id").alias(f"{prefix}_id"), pl.col("name").alias(f"{prefix}_name"),
+                    "proficiency", "state").collect())
+
+
+def _write_derived(partial: Path, name: str, listed: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    sources = DERIVED[name]
+    skipped = [s for s in sources if listed.get(s, {}).get("status") != "complete"]
+    if skipped:
+        return {"status": "skipped", "reason": f"computed from {', '.join(skipped)}, which could not be read",
+                "rows": 0, "api_total": None, "requests": 0}
+    frame = _derive(partial, name)
+    tmp = partial / f"{name}.parquet.tmp"
+    frame.write_parquet(tmp)
+    os.replace(tmp, partial / f"{name}.parquet")
+    return {"status": "complete", "file": f"{name}.parquet", "rows": frame.height, "api_total": None, "requests": 0}
+
+
+def _skipped(plan: TablePlan) -> dict[str, Any]:
+    return {"status": "skipped", "reason": plan.skipped, "missing_permission": plan.missing_permission, "rows": 0,
+            "api_total": None, "requests": 0}
+
+
+def write_snapshot(client: Any, path: str | os.PathLike, *, tables: Sequence[str] | str | None = None,
+                   resume: bool = False, overwrite: bool = False, strict: bool = False,
+                   progress: bool = True) -> Path:
+    """Write a snapshot folder (see the module docs) and return its final path."""
+    wanted = check_tables(tables)
+    final, partial = _check_target(path, resume=resume, overwrite=overwrite)
+    started = _now()
+    resuming = partial.is_dir()
+    if resuming:
+        plan = _load_plan(partial)
+        if plan.tables != wanted and tables is not None:
+            raise ExportError(f"The stopped snapshot in {str(partial)!r} was of the tables {', '.join(plan.tables)}; "
+                              f"resume it with the same tables, or delete that folder to start over.")
+        started = orjson.loads((partial / "started.json").read_bytes())["started"]
+    else:
+        plan = plan_snapshot(client, wanted)
+        _fail_if_strict(plan, strict)
+        partial.mkdir()
+        _save_plan(partial, plan)
+        (partial / "started.json").write_bytes(orjson.dumps({"started": started}))
+    sent_before = client.transport.counters.requests
+    org = client.organization()
+    entries: dict[str, dict[str, Any]] = {}
+    for name, table_plan in plan.listed.items():
+        if table_plan.skipped:
+            entries[name] = _skipped(table_plan)
+            continue
+        try:
+            entries[name] = _write_listed(client, partial, name, table_plan, resume=resuming, progress=progress)
+        except PermissionDenied as exc:
+            if strict:
+                raise
+            from .plan import _missing
+            entries[name] = _skipped(TablePlan(name, skipped=f"forbidden (HTTP 403): {exc.api_message or exc}",
+                                               missing_permission=_missing(exc) or REGISTRY[LISTED[name]].permission))
+            (partial / f"{name}.parquet").unlink(missing_ok=True)
+    for name in plan.tables:
+        if name in DERIVED:
+            entries[name] = _write_derived(partial, name, entries)
+    manifest = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "tool_version": __version__,
+        "org": {"id": org.get("id"), "name": org.get("name")}, "api_host": client.hosts.api_url,
+        "started": started, "finished": _now(),
+        "query": {"tables": list(plan.tables), "users_expand": list(_users_expand(plan))},
+        "plan": {"requests": plan.requests, "probe_requests": plan.probe_requests},
+        "requests_sent": 1 + sum(e.get("requests", 0) for e in entries.values()),
+        "requests_this_run": client.transport.counters.requests - sent_before,
+        "tables": {name: entries[name] for name in plan.tables if name in entries},
+    }
+    for extra in plan.listed:  # tables listed only because a derived table needs them stay too
+        manifest["tables"].setdefault(extra, entries[extra])
+    _finish(partial, final, manifest, overwrite)
+    return final
+
+
+def _users_expand(plan: SnapshotPlan) -> tuple[str, ...]:
+    users = plan.listed.get("users")
+    return users.spec.expand if users is not None and users.spec is not None else ()
+
+
+def _fail_if_strict(plan: SnapshotPlan, strict: bool) -> None:
+    skipped = [p for p in plan.listed.values() if p.skipped]
+    if strict and skipped:
+        first = skipped[0]
+        raise PermissionDenied(f"The snapshot cannot read the {first.table} table ({first.skipped}); the OAuth client "
+                               f"needs {first.missing_permission}. Without strict=True it is recorded as skipped.")
+
+
+def _finish(partial: Path, final: Path, manifest: dict[str, Any], overwrite: bool) -> None:
+    """Write the manifest, drop the run's bookkeeping, and move the folder under its final name."""
+    for leftover in list(partial.iterdir()):
+        if leftover.name in (PLAN_FILE, "started.json") or leftover.name.endswith(".done.json"):
+            leftover.unlink()
+    tmp = partial / (MANIFEST + ".tmp")
+    tmp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    os.replace(tmp, partial / MANIFEST)
+    if final.exists() and overwrite:
+        old = final.with_name(final.name + ".replaced")
+        os.replace(final, old)
+        os.replace(partial, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(partial, final)
