@@ -403,6 +403,7 @@ class _Run:
         writer, state = self.writer, self.writer.state
         if self.resuming and state.pages:
             log.info("resuming %s after %s rows (%s pages)", self.target.path.name, state.rows, state.pages)
+        convert: Callable[[Any], Any]
         if self.sink.records:  # the API's own records
             convert, pages = self.converter.select, self.source.pages()
         else:  # frames: parsed straight from the page bytes into Arrow when the converter allows
