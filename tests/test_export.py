@@ -436,3 +436,50 @@ def test_ndjson_checkpoint_of_flattened_rows_is_not_resumed(tmp_path):
     checkpoint.write_text(json.dumps(state))
     with pytest.raises(ExportError, match="flattened columns"):
         export(users_stream(FakeUsersTransport(100), page_size=10), out, resume=True, progress=False)
+
+
+# -- progress and cancel on every format and filter (the native page path included) ----------------------------------
+class Cancelled(Exception):
+    """What a Cancel button raises from on_page."""
+
+
+WHERES = {"none": None, "expression": 'state == "active"', "callable": lambda u: u["state"] == "active",
+          "filter": active_with_email}
+
+
+@pytest.mark.parametrize("where", list(WHERES))
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_on_page_reports_every_page_and_cancels_on_every_path(make_client, tmp_path, fmt, where):
+    client = make_client(users=450)
+    out = tmp_path / f"org.{fmt}"
+    seen = []
+    summary = export(client.users(page_size=50), out, where=WHERES[where], progress=False, on_page=seen.append)
+    assert [p.pages for p in seen] == list(range(1, 10)) and [p.page_records for p in seen] == [50] * 9
+    assert seen[-1].records == 450 and seen[-1].rows == summary.rows
+    out.unlink()
+
+    def cancel_at_third(progress):
+        if progress.pages == 3:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        export(client.users(page_size=50), out, where=WHERES[where], progress=False, on_page=cancel_at_third,
+               chunk_rows=1000)
+    assert not out.exists()
+    state = json.loads((tmp_path / f"org.{fmt}.checkpoint.json").read_text())
+    assert state["pages"] == 3 and state["records"] == 150  # the cancelled run's pages are kept
+    resumed = []
+    summary = export(client.users(page_size=50), out, where=WHERES[where], progress=False, resume=True,
+                     on_page=resumed.append)
+    assert summary.resumed and [p.pages for p in resumed] == list(range(4, 10)) and summary.records == 450
+    assert read_back(out, fmt, ())["id"].to_list() == [
+        u for u in _expected(client, WHERES[where])]
+
+
+def _expected(client, where):
+    users = client.users(page_size=500).to_polars()
+    if where is None:
+        return users["id"].to_list()
+    if where is active_with_email:
+        return users.filter((pl.col("state") == "active") & pl.col("email").is_not_null())["id"].to_list()
+    return users.filter(pl.col("state") == "active")["id"].to_list()

@@ -154,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stream the users into a .parquet, .ndjson/.jsonl or .csv file",
                         description=_wrap(ABOUT_EXPORT))
     ex.add_argument("out", metavar="OUT", help="output file: .parquet, .ndjson (or .jsonl) or .csv")
-    ex.add_argument("--format", choices=("parquet", "ndjson", "csv"),
+    from ..export.sinks import names as sink_names
+
+    ex.add_argument("--format", choices=sink_names(),
                     help="the format, when OUT's suffix does not say it")
     ex.add_argument("--where", metavar="EXPR", help=WHERE_HELP)
     ex.add_argument("--resume", action="store_true", help="continue an interrupted export of OUT from its checkpoint")
@@ -232,12 +234,16 @@ def _expand(args: argparse.Namespace) -> tuple[str, ...]:
 
 # -- commands ------------------------------------------------------------------------------------------------------
 def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
+    from ..export.checkpoint import checkpoint_path
+    from ..export.checks import plural
     from ..export.orchestrate import check_target, export
+    from ..resources.users import check_page_size
     from .._tables.filters import compile_where
     from ..resources.users import user_schema
 
     expand = _expand(args)
     where = compile_where(args.where, columns=user_schema(expand)) if args.where else None
+    check_page_size(args.page_size)  # every argument before the files: a bad page size is said first
     check_target(args.out, format=args.format, overwrite=args.overwrite, resume=args.resume)  # before connecting
     with _connect(args) as client:
         stream = _users(client, args)
@@ -249,7 +255,7 @@ def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
                 raise  # refused before any request: usage
             raise _LocalFailure(str(exc)) from exc
         except (GenesysError, KeyboardInterrupt) as exc:
-            exc.resume_hint = True  # type: ignore[attr-defined]
+            exc.resume_hint = checkpoint_path(args.out).exists()  # type: ignore[attr-defined]
             raise
     for warning in summary.warnings:
         print(f"genesys-nb: warning: {warning}", file=err)
@@ -260,7 +266,8 @@ def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
     else:
         again = " (resumed)" if summary.resumed else ""
         print(f"wrote {summary.rows:,} users to {summary.path} ({summary.format}, {_size(summary.bytes)}) in "
-              f"{summary.seconds:.1f} s{again}: {summary.pages:,} pages, {summary.requests:,} requests", file=out)
+              f"{summary.seconds:.1f} s{again}: {plural(summary.pages, 'page')}, {plural(summary.requests, 'request')}",
+              file=out)
     return EXIT_OK
 
 
@@ -367,7 +374,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.action](args, out, err)
     except KeyboardInterrupt as exc:
-        hint = " Run the same command with --resume to continue." if getattr(exc, "resume_hint", False) else ""
+        resumable = getattr(exc, "resume_hint", None)  # set by `users export`: whether a checkpoint was kept
+        hint = {True: " Run the same command with --resume to continue.",
+                False: " Nothing was written: run the same command again (without --resume) to start it."}.get(
+                    resumable, "")
         print(f"\ngenesys-nb: interrupted.{hint}", file=err)
         return EXIT_INTERRUPTED
     except (ConfigError, ExportError) as exc:
@@ -377,8 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"genesys-nb: error: {exc}", file=err)
         return EXIT_FAILED
     except GenesysError as exc:
-        hint = (" The rows written so far are kept with a checkpoint: run the same command with --resume to "
-                "continue." if getattr(exc, "resume_hint", False) else "")
+        hint = {True: " The rows written so far are kept with a checkpoint: run the same command with --resume to "
+                      "continue.",
+                False: " Nothing was written: run the same command again (without --resume) when it works."}.get(
+                    getattr(exc, "resume_hint", None), "")
         print(f"genesys-nb: error: {str(exc).rstrip('.')}.{hint}", file=err)
         return EXIT_AUTH if isinstance(exc, (AuthenticationError, PermissionDenied)) else EXIT_API
 

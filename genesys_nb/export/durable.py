@@ -9,60 +9,86 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import io
 import os
-import shutil
+import re
 import signal
+import stat
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ..errors import ExportError
+from .checkpoint import Checkpoint
+from .safefiles import create_new, refuse_link, remove_file, same_file
 
-__all__ = ["Target", "CHECKPOINT_VERSION", "read_checkpoint", "write_bytes", "sync", "sync_folder", "atomic_write",
-           "is_disk_full", "interrupts_deferred", "SyncedFile"]
-
-CHECKPOINT_VERSION = 1
+__all__ = ["Target", "PART_NAME", "remove_parts_dir", "scan_parts", "write_bytes", "sync", "sync_folder",
+           "atomic_write", "is_disk_full", "interrupts_deferred", "SyncedFile", "sha256_of"]
 
 
 @dataclass
 class Target:
-    """A validated output: the final path, its format, and the names of its partial files."""
+    """A validated output: the final path, its format, and the names of the files an export of it makes."""
 
     path: Path
     format: str
     checkpoint: Path
     part: Path          # NDJSON/CSV partial file
     parts_dir: Path     # Parquet chunk files
-    merging: Path       # Parquet file being merged
-    state: dict | None  # the checkpoint to resume from, if any
+    merging: Path       # Parquet file being merged (a unique name per run)
+    state: Checkpoint | None  # the checkpoint to resume from, if any
     overwrite: bool
+
+    @property
+    def lock(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
 
     def leftovers(self) -> list[Path]:
         return [p for p in (self.checkpoint, self.part, self.parts_dir, self.merging) if p.exists()]
 
     def clean(self) -> None:
+        """Remove what an earlier export of this file left (only names the export makes; never through a link)."""
         for p in (self.part, self.merging, self.checkpoint):
-            p.unlink(missing_ok=True)
-        shutil.rmtree(self.parts_dir, ignore_errors=True)
+            remove_file(p)
+        remove_parts_dir(self.parts_dir)
 
 
+#: The names of the files an export puts in its ``.parts`` folder (closed parts, and the one being written).
+PART_NAME = re.compile(r"part-(\d{6})\.parquet(\.open)?")
 
 
-def read_checkpoint(path: Path) -> dict:
+def remove_parts_dir(folder: Path) -> None:
+    """Delete a ``.parts`` folder the export made: its part files, then the folder; anything else is refused."""
     try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise ExportError(f"The checkpoint {path.name} cannot be read ({exc}). Pass overwrite=True to start over.") \
-            from None
-    if not isinstance(data, dict) or data.get("version") != CHECKPOINT_VERSION:
-        raise ExportError(f"{path.name} is not a genesys-nb export checkpoint this version can resume. Pass "
-                          f"overwrite=True to start over.")
-    return data
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(mode):
+        refuse_link(folder)
+        raise ExportError(f"{str(folder)!r} is not a folder of Parquet parts; genesys-nb did not make it. Remove it "
+                          f"(or move it away) yourself, then run the export again.")
+    for entry in scan_parts(folder):
+        os.unlink(folder / entry)
+    folder.rmdir()
+
+
+def scan_parts(folder: Path) -> list[str]:
+    """The names in a ``.parts`` folder, all of them part files the export writes; an ExportError otherwise."""
+    refuse_link(folder)
+    names = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not PART_NAME.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+                what = "a folder" if entry.is_dir(follow_symlinks=False) else \
+                    "a symbolic link" if entry.is_symlink() else "a file"
+                raise ExportError(f"The partial export folder {folder.name} holds {entry.name!r}, {what} that "
+                                  f"genesys-nb did not write; it is left alone. Move it away to resume, or pass "
+                                  f"overwrite=True (--overwrite) to start over (after removing it).")
+            names.append(entry.name)
+    return names
 
 
 # -- low-level file helpers (one place writes bytes, so a full disk is recognised everywhere) ----------------------
@@ -90,12 +116,23 @@ def sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        write_bytes(fh, data)
-        sync(fh)
-    os.replace(tmp, path)
+def atomic_write(path: Path, data: bytes, *, temp_name: str) -> None:
+    """Replace ``path`` with ``data``: written to a new file ``temp_name`` (never an existing one or a link), synced,
+    verified and renamed onto ``path``."""
+    refuse_link(path)
+    tmp = path.with_name(temp_name)
+    try:
+        with create_new(tmp) as fh:
+            write_bytes(fh, data)
+            sync(fh)
+            if not same_file(fh, tmp):
+                raise ExportError(f"{tmp.name} was replaced while it was being written; another program is writing "
+                                  f"in {str(path.parent)!r}.")
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.exists() and not tmp.is_symlink():
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -133,8 +170,10 @@ class SyncedFile(io.RawIOBase):
     """A write-only file that sends every write through :func:`write_bytes` (used by pyarrow's ParquetWriter)."""
 
     def __init__(self, path: Path) -> None:
-        self._fh = open(path, "wb")
+        self.path = path
+        self._fh = create_new(path)
         self._pos = 0
+        self.digest = hashlib.sha256()  # of everything written: the checkpoint's record of the last durable write
 
     def writable(self) -> bool:
         return True
@@ -142,6 +181,7 @@ class SyncedFile(io.RawIOBase):
     def write(self, data: Any) -> int:
         view = bytes(data)
         write_bytes(self._fh, view)
+        self.digest.update(view)
         self._pos += len(view)
         return len(view)
 
@@ -162,4 +202,16 @@ class SyncedFile(io.RawIOBase):
             self._fh.close()
 
 
-# -- format writers ------------------------------------------------------------------------------------------------
+
+def sha256_of(fh: Any, start: int, end: int) -> str:
+    """The SHA-256 of bytes ``start`` to ``end`` of the open file ``fh`` (read in 1 MB pieces)."""
+    digest = hashlib.sha256()
+    fh.seek(start)
+    left = end - start
+    while left > 0:
+        chunk = fh.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        digest.update(chunk)
+        left -= len(chunk)
+    return digest.hexdigest()

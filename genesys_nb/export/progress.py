@@ -30,7 +30,7 @@ class _NullBar:
 class ProgressBar:
     """Progress of a paged listing: ``page(page, written)`` after each page, ``close()`` at the end."""
 
-    def __init__(self, stream: Any = None, *, enabled: bool = True, desc: str = "users", initial: int = 0,
+    def __init__(self, stream: Any = None, *, enabled: bool = True, desc: str = "records", initial: int = 0,
                  initial_pages: int = 0, written: int = 0, total: int | None = None) -> None:
         self.pages = initial_pages
         self.written = written
@@ -75,7 +75,7 @@ def _total(stream: Any) -> int | None:
     return value if isinstance(value, int) and value >= 0 else None
 
 
-def progress_bar(stream: Any = None, *, enabled: bool = True, desc: str = "users", initial: int = 0,
+def progress_bar(stream: Any = None, *, enabled: bool = True, desc: str = "records", initial: int = 0,
                  initial_pages: int = 0, written: int = 0, total: int | None = None) -> ProgressBar:
     """A :class:`ProgressBar` for ``stream`` (its total asked only when ``enabled``). ``initial`` records and
     ``initial_pages`` pages were fetched by an earlier run (resume); ``written`` rows are already in the file."""

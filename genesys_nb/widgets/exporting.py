@@ -7,17 +7,17 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GenesysError
+from ..export.checkpoint import checkpoint_path
+from ..export.sinks import sink_for_suffix, sink_named, sinks
 from ._common import Panel, env_secrets, ipywidgets, plain_error, status_html
 
 if TYPE_CHECKING:
     from ..client import Client
-    from ..export.orchestrate import ExportSummary
-    from .._paging.stream import Page
+    from ..export.orchestrate import ExportProgress, ExportSummary
     from .filters import FilterPanel, UserQuery
 
 __all__ = ["ExportPanel", "ExportCancelled"]
@@ -34,42 +34,15 @@ class _PanelThreadsSayItThemselves(logging.Filter):
 
 logging.getLogger("genesys_nb.export").addFilter(_PanelThreadsSayItThemselves())
 
-SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "ndjson": ".ndjson"}
-FORMAT_OF_SUFFIX = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 
 
 class ExportCancelled(GenesysError):
     """The export was cancelled from the panel; its checkpoint is kept so that Resume continues it."""
 
 
-class _WatchedStream:
-    """A stream seen through the panel: reports each page, and stops between pages once cancel is set.
-
-    Everything else (fingerprint, expand, ``total_hint``...) is the wrapped stream's; ``resumed`` wraps the
-    continued stream the same way, so an export resumed from its checkpoint stays cancellable.
-    """
-
-    def __init__(self, stream: Any, cancel: threading.Event, on_page: Callable[[Page], None]) -> None:
-        self._stream = stream
-        self._cancel = cancel
-        self._on_page = on_page
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-    def pages(self) -> Iterator[Page]:
-        for page in self._stream.pages():
-            if self._cancel.is_set():
-                self._stream.close()
-                raise ExportCancelled("The export was cancelled.")
-            self._on_page(page)
-            yield page
-
-    def resumed(self, token: str | None) -> _WatchedStream:
-        return _WatchedStream(self._stream.resumed(token), self._cancel, self._on_page)
-
-    def close(self) -> None:
-        self._stream.close()
+def _format_of_suffix(suffix: str) -> str | None:
+    sink = sink_for_suffix(suffix)
+    return sink.name if sink is not None else None
 
 
 def _where(query: UserQuery) -> Any:
@@ -130,9 +103,8 @@ class ExportPanel(Panel):
         self._bar: Any = None
 
         wide = {"description_width": "90px"}
-        fmt = FORMAT_OF_SUFFIX.get(Path(path).suffix.lower(), "parquet")
-        self.format = W.Dropdown(options=[("Parquet", "parquet"), ("CSV", "csv"), ("NDJSON (JSON lines)", "ndjson")],
-                                 value=fmt, description="Format", style=wide)
+        fmt = _format_of_suffix(Path(path).suffix) or "parquet"
+        self.format = W.Dropdown(options=[(s.label, s.name) for s in sinks()], value=fmt, description="Format", style=wide)
         self.path = W.Text(value=path, description="File", style=wide, placeholder="exports/users.parquet",
                            layout=W.Layout(width="min(100%, 640px)"))
         self.overwrite = W.Checkbox(value=False, description="Replace an existing file", indent=False,
@@ -167,8 +139,7 @@ class ExportPanel(Panel):
 
     def checkpoint_path(self) -> Path:
         """Where an interrupted export of the current file keeps its checkpoint."""
-        path = Path(self.path.value.strip() or "users").expanduser()
-        return path.with_name(path.name + ".checkpoint.json")
+        return checkpoint_path(self.path.value.strip() or "users")
 
     def _got_client(self, _client: Client) -> None:
         self._set_status("Ready: choose a file and Export.")
@@ -185,12 +156,13 @@ class ExportPanel(Panel):
         """A new format renames the file's known suffix (or adds one)."""
         path = Path(self.path.value.strip())
         suffix = path.suffix.lower()
-        if path.name and FORMAT_OF_SUFFIX.get(suffix) != change["new"] and (suffix in FORMAT_OF_SUFFIX or not suffix):
-            self.path.value = str(path.with_suffix(SUFFIXES[change["new"]]))
+        known = _format_of_suffix(suffix)
+        if path.name and known != change["new"] and (known or not suffix):
+            self.path.value = str(path.with_suffix(sink_named(change["new"]).suffix))
 
     def _path_changed(self, change: dict) -> None:
         """A file name with a known suffix picks its format."""
-        fmt = FORMAT_OF_SUFFIX.get(Path(change["new"].strip()).suffix.lower())
+        fmt = _format_of_suffix(Path(change["new"].strip()).suffix)
         if fmt and fmt != self.format.value:
             self.format.value = fmt
         self._sync_buttons()
@@ -232,8 +204,7 @@ class ExportPanel(Panel):
         self.progress.children = (container,) if container is not None else ()
         verb = "Resuming" if resume else "Exporting"
         self._set_status(f"{verb} {query.describe()} to {path}…", "busy")
-        watched = _WatchedStream(stream, self._cancel, self._page_done)
-        args = (watched, path, query, resume, self.overwrite.value)
+        args = (stream, path, query, resume, self.overwrite.value)
         if self.background:
             self._thread = threading.Thread(target=self._run, args=args, name=THREAD_NAME, daemon=True)
             self._thread.start()
@@ -241,21 +212,24 @@ class ExportPanel(Panel):
         else:
             self._run(*args)
 
-    def _page_done(self, page: Page) -> None:
+    def _page_done(self, done: ExportProgress) -> None:
+        """The export's hook after every page (every format and filter): the counts, the bar, and Cancel."""
         self.pages_read += 1
-        self.records_read += len(page.items)
+        self.records_read += done.page_records
         if self._bar is not None:
-            self._bar.update(len(page.items))
+            self._bar.update(done.page_records)
+        if self._cancel.is_set():
+            raise ExportCancelled("The export was cancelled.")
         self.status.value = status_html(f"Exporting: {self.records_read:,} users read ({self.pages_read} pages)…",
                                         "busy")
 
-    def _run(self, stream: _WatchedStream, path: Path, query: UserQuery, resume: bool, overwrite: bool) -> None:
+    def _run(self, stream: Any, path: Path, query: UserQuery, resume: bool, overwrite: bool) -> None:
         from ..export.orchestrate import export
 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            summary = export(stream, path, format=self.format.value, overwrite=overwrite, resume=resume,
-                             progress=False, where=_where(query))
+            summary = export(stream, path, format=self.format.value, overwrite=overwrite and not resume,
+                             resume=resume, progress=False, where=_where(query), on_page=self._page_done)
         except ExportCancelled:
             self.cancelled = True
             self._set_status(f"Cancelled after {self.records_read:,} users read. What was written is kept with a "
@@ -265,9 +239,8 @@ class ExportPanel(Panel):
         else:
             self.summary = summary
             self._last = None
-            size = summary.bytes / 1000
             again = " (resumed)" if summary.resumed else ""
-            self._set_status(f"Exported {summary.rows:,} rows to {summary.path} ({size:,.1f} kB, "
+            self._set_status(f"Exported {summary.rows:,} rows to {summary.path} ({summary.size}, "
                              f"{summary.seconds:.1f} s){again}.", "ok")
             self.summary_html.value = summary._repr_html_()
         finally:

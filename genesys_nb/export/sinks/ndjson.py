@@ -1,0 +1,32 @@
+"""NDJSON: the lossless format, one record per line exactly as the API returned it (every field, nested objects
+included), for users and for any other listing; ``where=`` selects which records are written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from . import Sink, register
+from ..writers import TextWriter
+
+__all__ = ["NdjsonWriter", "NDJSON_CONTENT", "SINK"]
+
+NDJSON_CONTENT = "api-records"  # checkpoints of NDJSON exports that write the API's own records say so
+
+
+class NdjsonWriter(TextWriter):
+    """The API's own records, one JSON object a line, encoded as each page arrives."""
+
+    def __init__(self, target: Any, state: Any, **options: Any) -> None:
+        super().__init__(target, state)
+
+    def encode(self, piece: list[dict]) -> bytes:
+        return b"".join([orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) for record in piece])
+
+    def encode_all(self, pieces: list[bytes]) -> bytes:  # type: ignore[override]
+        return b"".join(pieces)
+
+
+SINK = register(Sink(name="ndjson", label="NDJSON (JSON lines)", suffixes=(".ndjson", ".jsonl"),
+                     aliases=("jsonl", "json"), writer=NdjsonWriter, records=True, content=NDJSON_CONTENT))
