@@ -9,9 +9,11 @@ test. The expected numbers are counted here from the raw records, independently 
 from __future__ import annotations
 
 import collections
+import shutil
 from pathlib import Path
 
 import nbformat
+import polars as pl
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
@@ -41,10 +43,11 @@ TYPED_SECRET = ('app.connect.secret.value = os.environ["GENESYSCLOUD_OAUTHCLIENT
                 'app.connect.button.click()\nprint("TYPED:", repr(app.connect.secret.value), app.connect.message)')
 
 
-def execute(name: str, extra_cells: list[str] = ()) -> nbformat.NotebookNode:
-    nb = nbformat.read(NB_DIR / name, as_version=4)
+def execute(name: str, extra_cells: list[str] = (), folder: Path = NB_DIR) -> nbformat.NotebookNode:
+    """Run ``folder/name`` with ``folder`` as the kernel's working directory."""
+    nb = nbformat.read(folder / name, as_version=4)
     nb.cells += [new_code_cell(src) for src in extra_cells]
-    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(NB_DIR)}}).execute()
+    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
     return nb
 
 
@@ -111,6 +114,30 @@ def credentials_env(monkeypatch, tmp_path):
         monkeypatch.setenv("GENESYS_NB_API_URL", sb.serve())
         monkeypatch.setenv("GENESYS_NB_OUTPUT", str(tmp_path))
         yield tmp_path
+
+
+@pytest.fixture
+def newcomer(monkeypatch, tmp_path):
+    """A fresh copy of ``notebooks/`` and nothing else: no credentials, no GENESYS_NB_OUTPUT, no exports/ folder."""
+    for name in (*ENV_NAMES, "GENESYS_NB_OUTPUT"):
+        monkeypatch.delenv(name, raising=False)
+    folder = tmp_path / "notebooks"
+    shutil.copytree(NB_DIR, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "exports"))
+    assert not (folder / "exports").exists()
+    return folder
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in NB_DIR.glob("*.ipynb")))
+def test_every_notebook_runs_from_a_fresh_copy_with_nothing_prepared(name, newcomer):
+    extra = CLICK_THROUGH if name.startswith("02") else []
+    text = printed(execute(name, extra, folder=newcomer))  # printed() fails on any error output
+    assert "Sandbox Org 42" in text or name == "dashboard.ipynb"
+    if name.startswith("01"):
+        assert (newcomer / "exports" / "active_users.parquet").exists()
+        assert f"exported {pl.read_parquet(newcomer / 'exports' / 'active_users.parquet').height} rows" in text
+    if name.startswith("02"):
+        assert (newcomer / "exports" / "users.parquet").exists()
+        assert (newcomer / "exports" / "wizard_users.parquet").exists()
 
 
 def test_notebooks_are_committed_clean():

@@ -155,6 +155,8 @@ class ExportPanel(Panel):
                               self.progress, self.status, self.summary_html])
         self.widget.add_class("gnb-export")
         source.on_client(self._got_client)
+        if hasattr(source, "on_no_client"):
+            source.on_no_client(self._lost_client)
 
     # -- state --------------------------------------------------------------------------------------------------
     @property
@@ -172,6 +174,14 @@ class ExportPanel(Panel):
 
     def _got_client(self, _client: Client) -> None:
         self._set_status("Ready: choose a file and Export.")
+        self._sync_buttons()
+
+    def _lost_client(self) -> None:
+        """The connection was closed: stop a running export (its checkpoint stays for Resume) and wait for one."""
+        self.cancel()
+        self.summary_html.value = ""
+        self.progress.children = ()
+        self._set_status("Connect first.")
         self._sync_buttons()
 
     def _sync_buttons(self) -> None:
