@@ -128,6 +128,10 @@ class ExportPanel(Panel):
         self._cancel = threading.Event()
         self._last: tuple[str, Any] | None = None  # (path, query) of the run that was interrupted
         self._bar: Any = None
+        self._done_listeners: list[Callable[[ExportSummary], None]] = []
+        #: Show a finished file's path relative to the working folder when it is inside it (a dashboard's people
+        #: download the file and need not see the server's folders); the full path otherwise.
+        self.short_paths = False
 
         wide = {"description_width": "90px"}
         fmt = FORMAT_OF_SUFFIX.get(Path(path).suffix.lower(), "parquet")
@@ -237,7 +241,7 @@ class ExportPanel(Panel):
             return
         if resume:  # the bar and counts go on from what the interrupted run read
             self.records_read = _checkpointed_records(self.checkpoint_path())
-        self._bar = _tqdm_bar(total, self.records_read, path.name)
+        self._bar = _tqdm_bar(total, self.records_read, "users read")
         container = getattr(self._bar, "container", None)
         self.progress.children = (container,) if container is not None else ()
         verb = "Resuming" if resume else "Exporting"
@@ -260,7 +264,7 @@ class ExportPanel(Panel):
                                         "busy")
 
     def _run(self, stream: _WatchedStream, path: Path, query: UserQuery, resume: bool, overwrite: bool) -> None:
-        from ..export.orchestrate import export
+        from ..export.orchestrate import _human_bytes, export
 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -275,16 +279,37 @@ class ExportPanel(Panel):
         else:
             self.summary = summary
             self._last = None
-            size = summary.bytes / 1000
             again = " (resumed)" if summary.resumed else ""
-            self._set_status(f"Exported {summary.rows:,} rows to {summary.path} ({size:,.1f} kB, "
+            read = summary.records or self.records_read
+            matched = (f"the {summary.rows:,} of {read:,} users read that match, " if query.where is not None
+                       and read != summary.rows else "")
+            self._set_status(f"Exported {summary.rows:,} rows to {self._shown(summary.path)} ({matched}{_human_bytes(summary.bytes)}, "
                              f"{summary.seconds:.1f} s){again}.", "ok")
-            self.summary_html.value = summary._repr_html_()
+            table = summary._repr_html_()
+            if self._shown(summary.path) != summary.path:
+                import html
+
+                table = table.replace(html.escape(str(summary.path)), html.escape(str(self._shown(summary.path))))
+            self.summary_html.value = table
+            for listener in list(self._done_listeners):
+                listener(summary)
         finally:
             if self._bar is not None:
                 self._bar.close()
             self._thread = None
             self._sync_buttons()
+
+    def _shown(self, path: Path) -> Path:
+        if self.short_paths:
+            try:
+                return Path(path).resolve().relative_to(Path.cwd().resolve())
+            except ValueError:
+                pass
+        return path
+
+    def on_export(self, callback: Callable[[ExportSummary], None]) -> None:
+        """Call ``callback(summary)`` after every export that finished (e.g. to offer the file for download)."""
+        self._done_listeners.append(callback)
 
     def _failed(self, exc: BaseException) -> None:
         self.error = plain_error(exc, env_secrets())
