@@ -9,6 +9,7 @@ test. The expected numbers are counted here from the raw records, independently 
 from __future__ import annotations
 
 import collections
+import re
 import shutil
 from pathlib import Path
 
@@ -76,8 +77,11 @@ def expected() -> dict[str, int]:
         divisions = list(client.divisions())
     state = {u["id"]: u["state"] for u in users}
     emails = collections.Counter(u["email"].lower() for u in users if u.get("email"))
+    # "Inactive managers" are inactive ones: deleted managers are counted apart (issue 13).
     bad_managers = collections.Counter(u["manager"]["id"] for u in users if u["state"] == "active" and u.get("manager")
-                                       and state.get(u["manager"]["id"], "active") != "active")
+                                       and state.get(u["manager"]["id"]) == "inactive")
+    gone_managers = collections.Counter(u["manager"]["id"] for u in users if u["state"] == "active" and u.get("manager")
+                                        and state.get(u["manager"]["id"]) == "deleted")
     sales = UserQuery(state="active", text="sales")
     active = [u for u in users if u["state"] == "active"]
     return {
@@ -88,6 +92,7 @@ def expected() -> dict[str, int]:
         "no_email": sum(u["state"] != "deleted" and not u.get("email") for u in users),
         "duplicate_emails": sum(n > 1 for n in emails.values()),
         "bad_managers": len(bad_managers), "orphaned_reports": sum(bad_managers.values()),
+        "gone_managers": len(gone_managers), "reports_of_gone": sum(gone_managers.values()),
         "sales_text": sum(sales.matches(u) for u in active),
         "sales_text_first_500": sum(sales.matches(u) for u in active[:500]),
     }
@@ -188,6 +193,9 @@ def test_audit_recipes_on_the_sandbox(sandbox_env, expected):
     assert (f"{expected['bad_managers']} inactive managers have {expected['orphaned_reports']} active reports"
             in text)
     assert f"{expected['divisions']} divisions" in text
+    assert f"{expected['gone_managers']} deleted managers have {expected['reports_of_gone']} active reports" in text
+    assert "Master Admin" in text, "the roles are cut off in the tables"
+    assert re.search(r"\w+\.\w+\d*@sandbox-42\.example\.com\s", text), "the tables cut the emails"
     assert "image/png" in mimetypes(nb), "the users-per-division chart is missing"
     assert min(expected[k] for k in ("inactive_with_roles", "never_logged_in", "no_email", "duplicate_emails",
                                      "bad_managers")) > 0, "the sandbox should give every recipe something to find"
