@@ -3,13 +3,27 @@
 Every error the toolkit raises derives from :class:`GenesysError`. Errors that come from an API response carry the
 HTTP status, the API's own ``code`` and ``message``, and the correlation id (``ININ-Correlation-Id``) that Genesys
 support asks for. None of them ever carries a secret or a bearer token.
+
+A message names the arguments it refers to with :class:`Arg` placeholders, so that one message reads right in the
+interface the user is in: ``str(exc)`` says ``overwrite=True`` (Python), ``exc.spelled("shell")`` says
+``--overwrite`` (the command line)::
+
+    raise ExportError("{path!r} exists. Pass {overwrite} to replace it.", fields={"path": "a.csv"},
+                      refers_to={"overwrite": Arg("overwrite", True)})
 """
 
 from __future__ import annotations
 
-from typing import Any
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Interface = Literal["python", "shell"]
 
 __all__ = [
+    "Arg",
+    "Interface",
     "GenesysError",
     "ConfigError",
     "AuthenticationError",
@@ -26,8 +40,38 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class Arg:
+    """An argument a message refers to, spelled for the interface the user is in.
+
+    ``Arg("overwrite", True)`` reads ``overwrite=True`` in Python and ``--overwrite`` at the shell;
+    ``Arg("format", "parquet")`` reads ``format='parquet'`` and ``--format parquet``; ``Arg("api_url")`` (value None: no value)
+    reads ``api_url=`` and ``--api-url``. ``flag`` is the shell spelling when it is not ``--`` + the name with
+    dashes; ``python`` replaces the Python spelling (e.g. ``"a region"`` for a positional argument).
+    """
+
+    name: str
+    value: Any = None
+    flag: str | None = None
+    python: str | None = None
+
+    def spell(self, interface: Interface = "python") -> str:
+        if interface == "shell":
+            flag = self.flag or "--" + self.name.replace("_", "-")
+            if self.value is None or self.value is True:
+                return flag
+            return f"{flag} {shlex.quote(str(self.value))}"
+        if self.python is not None:
+            return self.python
+        return f"{self.name}=" if self.value is None else f"{self.name}={self.value!r}"
+
+
 class GenesysError(Exception):
-    """Base class: something went wrong talking to Genesys Cloud or using the toolkit."""
+    """Base class: something went wrong talking to Genesys Cloud or using the toolkit.
+
+    ``message`` may hold ``{name}`` placeholders: each is filled with ``refers_to[name]`` spelled for the interface
+    (an :class:`Arg`), or with ``fields[name]`` (any value, with the usual format spec such as ``{path!r}``).
+    """
 
     def __init__(
         self,
@@ -38,16 +82,38 @@ class GenesysError(Exception):
         api_message: str | None = None,
         correlation_id: str | None = None,
         url: str | None = None,
+        refers_to: Mapping[str, Arg] | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
+        self.template = message
+        self.refers_to = dict(refers_to or {})
+        self.fields = dict(fields or {})
+        super().__init__(self._render("python"))
         self.status = status
         self.code = code
         self.api_message = api_message
         self.correlation_id = correlation_id
         self.url = url
 
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """The Python names of the arguments the message refers to."""
+        return tuple(arg.name for arg in self.refers_to.values())
+
+    def _render(self, interface: Interface) -> str:
+        if not self.refers_to and not self.fields:
+            return self.template
+        values = {**self.fields, **{key: arg.spell(interface) for key, arg in self.refers_to.items()}}
+        return self.template.format_map(values)
+
+    def spelled(self, interface: Interface = "python") -> str:
+        """The message for ``interface``: arguments as ``name=value`` (python) or as ``--flags`` (shell)."""
+        return self._with_details(self._render(interface))
+
     def __str__(self) -> str:
-        text = super().__str__()
+        return self._with_details(super().__str__())
+
+    def _with_details(self, text: str) -> str:
         extra = []
         if self.status is not None:
             extra.append(f"HTTP {self.status}")

@@ -234,9 +234,11 @@ def test_sandbox_subcommand_delegates(monkeypatch):
     seen = []
     import genesys_nb.sandbox.cli as sandbox_cli
 
-    monkeypatch.setattr(sandbox_cli, "main", lambda argv: seen.append(argv) or 0)
+    progs = []
+    monkeypatch.setattr(sandbox_cli, "main", lambda argv, prog=None: seen.append(argv) or progs.append(prog) or 0)
     assert main(["sandbox", "--users", "10", "--port", "0"]) == 0
     assert seen == [["--users", "10", "--port", "0"]]
+    assert progs == ["genesys-nb sandbox"]
 
 
 def test_console_script_help():
@@ -263,3 +265,156 @@ def test_a_bad_region_is_reported_before_the_secret_is_asked_for(capsys, monkeyp
     monkeypatch.delenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", raising=False)
     assert cli_main(["users", "count", "--region", "eu-wset-1", "--client-id", "x"]) == 2
     assert "Did you mean 'eu-west-1'" in capsys.readouterr().err
+
+
+# -- issue 13: the CLI's own words -----------------------------------------------------------------------------------
+PYTHON_WORDS = re.compile(r"\b(overwrite|resume|format|api_url|login_url|where|region)=|genesys_nb\.|connect\(")
+
+
+@pytest.mark.parametrize("args,says", [
+    (["users", "export", "{tmp}/exists.csv", *SB], "Pass --overwrite to replace it"),
+    (["users", "export", "{tmp}/u.xlsx", *SB], "pass --format parquet, ndjson or csv"),
+    (["users", "export", "{tmp}/u.csv", "--region", "eu-wst-1"], "or pass --api-url for a custom host"),
+    (["users", "export", "{tmp}/u.csv", "--region", "eu-wst-1"], "(all 18: us-east-1, "),
+    (["users", "count", *SB, "--where", "nope == 1"], "--where refers to the column 'nope'"),
+])
+def test_errors_at_the_shell_name_flags_not_python_arguments(tmp_path, capsys, args, says):
+    (tmp_path / "exists.csv").write_text("keep me")
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert says in err and not PYTHON_WORDS.search(err), err
+
+
+@pytest.mark.parametrize("python,shell", [
+    ("'a.csv' already exists. Pass overwrite=True (--overwrite) to replace it.", "'a.csv' already exists. Pass --overwrite to replace it."),
+    ("or pass format='parquet' / 'ndjson' / 'csv'.", "or pass --format parquet, ndjson or csv."),
+    ("Give either a region or api_url=, not both.", "Give either --region or --api-url, not both."),
+    ("login_url= needs api_url= as well (or give a region).", "--login-url needs --api-url as well (or give --region)."),
+    ("Run the same export with resume=True (--resume) to continue", "Run the same export with --resume to continue"),
+    ("No Genesys Cloud region given. Pass a region (e.g. connect('eu-west-1')), set GENESYSCLOUD_REGION, pass "
+     "api_url= for a custom host, or use connect(sandbox=True) to try the toolkit offline.",
+     "No Genesys Cloud region given. Pass --region (e.g. --region eu-west-1), set GENESYSCLOUD_REGION, pass "
+     "--api-url for a custom host, or add --sandbox to try the toolkit offline."),
+    ("where= must be a true/false expression", "--where must be a true/false expression"),
+])
+def test_messages_of_the_layers_below_are_spelled_for_the_shell(python, shell):
+    assert cli.shell_message(gnb.ConfigError(python)) == shell
+
+
+def test_one_message_two_spellings():
+    from genesys_nb.errors import Arg, ExportError
+
+    exc = ExportError("{path!r} exists. Pass {overwrite} to replace it, {fmt}, or give {region} or {api}.",
+                      fields={"path": "a.csv"}, status=409,
+                      refers_to={"overwrite": Arg("overwrite", True), "fmt": Arg("format", "csv"),
+                                 "region": Arg("region", python="a region"), "api": Arg("api_url")})
+    assert str(exc) == ("'a.csv' exists. Pass overwrite=True to replace it, format='csv', or give a region or "
+                        "api_url=. (HTTP 409)")
+    assert exc.spelled("shell") == ("'a.csv' exists. Pass --overwrite to replace it, --format csv, or give --region "
+                                    "or --api-url. (HTTP 409)")
+    assert cli.shell_message(exc) == exc.spelled("shell")
+    assert exc.arguments == ("overwrite", "format", "region", "api_url")
+    import pickle
+
+    assert str(pickle.loads(pickle.dumps(exc))) == str(exc)
+    assert str(ExportError("braces {stay} as they are")) == "braces {stay} as they are"
+
+
+@pytest.mark.parametrize("args,says", [
+    (["users", "count", *SB, "--page-size", "0"], "argument --page-size: must be 1 or more"),
+    (["users", "export", "u.csv", *SB, "--page-size", "x"], "argument --page-size: 'x' is not a whole number"),
+    (["users", "count", *SB, "--state", "retired"], "argument --state: invalid choice: 'retired'"),
+])
+def test_usage_errors_are_one_line_without_the_usage_dump(capsys, args, says):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert says in err and "usage:" not in err and len(err.strip().splitlines()) == 1, err
+    assert f"(see genesys-nb users {args[1]} --help)" in err
+
+
+def test_state_is_case_insensitive_like_python(capsys):
+    assert main(["users", "count", *SB, "--state", "Active", "--exact"]) == 0
+    assert int(capsys.readouterr().out) == len(sandbox_ids("active"))
+    with gnb.connect(sandbox={"users": 600}) as client:
+        assert len(client.users(state="Active").to_polars()) == len(sandbox_ids("active"))
+
+
+def test_count_json_as_the_readme_documents(capsys):
+    assert main(["users", "count", *SB, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["users"] == 600 and data["warnings"] == [] and data["fallbacks"] == []
+    assert main(["users", "count", *SB, "--json", "--state", "deleted", "--exact"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == {"users": len(sandbox_ids("deleted")), "exact": True, "warnings": [], "fallbacks": []}
+
+
+FALLBACK = "listing with page numbers on /api/v2/users instead"
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_the_page_number_fallback_is_in_the_json_and_on_its_own_line(tmp_path, capfd, monkeypatch, progress):
+    monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", "limited-secret")
+    monkeypatch.setenv("TQDM_DISABLE", "0" if progress else "1")
+    out = tmp_path / "u.parquet"
+    argv = ["users", "export", str(out), *SB, "--client-id", "limited-client", "--json"]
+    assert main(argv + ([] if progress else ["--no-progress"])) == 0
+    captured = capfd.readouterr()
+    data = json.loads(captured.out)
+    assert len(data["fallbacks"]) == 1 and FALLBACK in data["fallbacks"][0]
+    assert data["rows"] == pl.read_parquet(out).height
+    lines = [line for chunk in captured.err.split("\r") for line in chunk.splitlines()]
+    fallback_lines = [line for line in lines if FALLBACK in line]
+    assert fallback_lines and all(line.startswith("genesys-nb: warning: The cursor endpoint") for line in fallback_lines)
+    assert not any("rec/s" in line for line in fallback_lines), "the warning is glued to the progress bar"
+
+
+def test_the_summary_line_counts_in_words(tmp_path, capsys):
+    assert main(["users", "export", str(tmp_path / "u.csv"), "--sandbox", "--sandbox-users", "3", "--no-progress"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(": 1 page, 1 request")
+
+
+def test_sandbox_help_names_the_command_and_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["sandbox", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: genesys-nb sandbox ")
+    import genesys_nb.sandbox.cli as sandbox_cli
+
+    parser = sandbox_cli.build_parser("genesys-nb sandbox")
+    bare = [a.option_strings[0] for a in parser._actions if not a.help]
+    assert bare == [], f"options without help: {bare}"
+
+
+# -- issue 13, item 9: a used stream, and the bar's count against its postfix ----------------------------------------
+def test_iterating_a_used_stream_again_raises_as_to_pandas_does():
+    with gnb.connect(sandbox={"users": 30}) as client:
+        stream = client.users(page_size=10)
+        assert len(list(stream)) == 30
+        with pytest.raises(gnb.GenesysError, match="already been consumed") as by_frame:
+            stream.to_pandas()
+        with pytest.raises(gnb.GenesysError, match="already been consumed") as by_loop:
+            list(stream)
+        assert str(by_loop.value) == str(by_frame.value)
+        partly = client.users(page_size=10)
+        first = next(partly)
+        assert next(iter(partly))["id"] != first["id"]  # a stream that is still running goes on where it was
+
+
+def test_the_bar_shows_the_count_and_the_postfix_of_the_same_page(monkeypatch):
+    import io
+
+    from genesys_nb.export.progress import ProgressBar
+
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    screen = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", screen)
+    bar = ProgressBar(total=300, desc="users")
+    bar._bar.miniters, bar._bar.mininterval = 0, 0
+    for written in (100, 200, 300):
+        bar.page(100, written=written)
+    frames = [f for f in screen.getvalue().split("\r") if "pages=" in f]
+    assert frames, screen.getvalue()
+    for frame in frames:
+        count = int(re.search(r"\| (\d+)/300", frame).group(1))
+        assert f"pages={count // 100}, rows={count}" in frame, frame
+    bar.close()

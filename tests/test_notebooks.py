@@ -9,9 +9,12 @@ test. The expected numbers are counted here from the raw records, independently 
 from __future__ import annotations
 
 import collections
+import re
+import shutil
 from pathlib import Path
 
 import nbformat
+import polars as pl
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
@@ -41,10 +44,11 @@ TYPED_SECRET = ('app.connect.secret.value = os.environ["GENESYSCLOUD_OAUTHCLIENT
                 'app.connect.button.click()\nprint("TYPED:", repr(app.connect.secret.value), app.connect.message)')
 
 
-def execute(name: str, extra_cells: list[str] = ()) -> nbformat.NotebookNode:
-    nb = nbformat.read(NB_DIR / name, as_version=4)
+def execute(name: str, extra_cells: list[str] = (), folder: Path = NB_DIR) -> nbformat.NotebookNode:
+    """Run ``folder/name`` with ``folder`` as the kernel's working directory."""
+    nb = nbformat.read(folder / name, as_version=4)
     nb.cells += [new_code_cell(src) for src in extra_cells]
-    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(NB_DIR)}}).execute()
+    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
     return nb
 
 
@@ -73,8 +77,11 @@ def expected() -> dict[str, int]:
         divisions = list(client.divisions())
     state = {u["id"]: u["state"] for u in users}
     emails = collections.Counter(u["email"].lower() for u in users if u.get("email"))
+    # "Inactive managers" are inactive ones: deleted managers are counted apart (issue 13).
     bad_managers = collections.Counter(u["manager"]["id"] for u in users if u["state"] == "active" and u.get("manager")
-                                       and state.get(u["manager"]["id"], "active") != "active")
+                                       and state.get(u["manager"]["id"]) == "inactive")
+    gone_managers = collections.Counter(u["manager"]["id"] for u in users if u["state"] == "active" and u.get("manager")
+                                        and state.get(u["manager"]["id"]) == "deleted")
     sales = UserQuery(state="active", text="sales")
     active = [u for u in users if u["state"] == "active"]
     return {
@@ -85,6 +92,7 @@ def expected() -> dict[str, int]:
         "no_email": sum(u["state"] != "deleted" and not u.get("email") for u in users),
         "duplicate_emails": sum(n > 1 for n in emails.values()),
         "bad_managers": len(bad_managers), "orphaned_reports": sum(bad_managers.values()),
+        "gone_managers": len(gone_managers), "reports_of_gone": sum(gone_managers.values()),
         "sales_text": sum(sales.matches(u) for u in active),
         "sales_text_first_500": sum(sales.matches(u) for u in active[:500]),
     }
@@ -111,6 +119,30 @@ def credentials_env(monkeypatch, tmp_path):
         monkeypatch.setenv("GENESYS_NB_API_URL", sb.serve())
         monkeypatch.setenv("GENESYS_NB_OUTPUT", str(tmp_path))
         yield tmp_path
+
+
+@pytest.fixture
+def newcomer(monkeypatch, tmp_path):
+    """A fresh copy of ``notebooks/`` and nothing else: no credentials, no GENESYS_NB_OUTPUT, no exports/ folder."""
+    for name in (*ENV_NAMES, "GENESYS_NB_OUTPUT"):
+        monkeypatch.delenv(name, raising=False)
+    folder = tmp_path / "notebooks"
+    shutil.copytree(NB_DIR, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "exports"))
+    assert not (folder / "exports").exists()
+    return folder
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in NB_DIR.glob("*.ipynb")))
+def test_every_notebook_runs_from_a_fresh_copy_with_nothing_prepared(name, newcomer):
+    extra = CLICK_THROUGH if name.startswith("02") else []
+    text = printed(execute(name, extra, folder=newcomer))  # printed() fails on any error output
+    assert "Sandbox Org 42" in text or name == "dashboard.ipynb"
+    if name.startswith("01"):
+        assert (newcomer / "exports" / "active_users.parquet").exists()
+        assert f"exported {pl.read_parquet(newcomer / 'exports' / 'active_users.parquet').height} rows" in text
+    if name.startswith("02"):
+        assert (newcomer / "exports" / "users.parquet").exists()
+        assert (newcomer / "exports" / "wizard_users.parquet").exists()
 
 
 def test_notebooks_are_committed_clean():
@@ -161,6 +193,9 @@ def test_audit_recipes_on_the_sandbox(sandbox_env, expected):
     assert (f"{expected['bad_managers']} inactive managers have {expected['orphaned_reports']} active reports"
             in text)
     assert f"{expected['divisions']} divisions" in text
+    assert f"{expected['gone_managers']} deleted managers have {expected['reports_of_gone']} active reports" in text
+    assert "Master Admin" in text, "the roles are cut off in the tables"
+    assert re.search(r"\w+\.\w+\d*@sandbox-42\.example\.com\s", text), "the tables cut the emails"
     assert "image/png" in mimetypes(nb), "the users-per-division chart is missing"
     assert min(expected[k] for k in ("inactive_with_roles", "never_logged_in", "no_email", "duplicate_emails",
                                      "bad_managers")) > 0, "the sandbox should give every recipe something to find"

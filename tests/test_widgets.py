@@ -368,3 +368,46 @@ def test_the_file_name_picks_the_format(no_env):
     assert export.format.value == "csv"
     export.format.value = "parquet"
     assert export.path.value == "b/users.txt"   # an unknown suffix is the user's choice: left alone
+
+
+# -- a failed reconnect (issue 13, item 6) --------------------------------------------------------------------------
+def test_a_failed_reconnect_resets_the_panels_that_used_the_connection(panels, tmp_path):
+    w = panels()
+    w.filters.state.value = "active"
+    w.filters.preview()
+    w.export.path.value = str(tmp_path / "first.parquet")
+    w.export.background = False
+    w.export.start()
+    assert w.export.summary is not None and "gnb-ok" in w.filters.status.value
+    # The second attempt uses a client of the sandbox with a wrong secret: it fails after the old client was closed.
+    w.connect.client_id.value, w.connect.secret.value = "sandbox-client", "not-the-secret"
+    assert w.connect.connect() is None and w.connect.client is None
+    for panel in (w.filters, w.export):
+        assert panel.client is None
+        assert panel.message == "Connect first." and "gnb-ok" not in panel.status.value
+    assert w.filters.button.disabled and w.export.export_button.disabled and w.export.resume_button.disabled
+    assert w.filters.table.value == "" and w.filters.divisions.options == () and w.export.summary_html.value == ""
+    w.filters.button.click()  # clicking anyway: a plain message, never "the client has been closed"
+    w.export.start()
+    assert w.filters.message == "Connect first." and w.export.message == "Connect first."
+    assert w.filters.error is None and w.export.error is None
+    w.connect.secret.value = ""
+    w.connect.client_id.value = ""
+    assert w.connect.connect() is not None  # and a good connect brings them back
+    assert not w.filters.button.disabled and not w.export.export_button.disabled
+
+
+# -- secret masking (issue 13, item 9) ------------------------------------------------------------------------------
+@pytest.mark.parametrize("secret", ["y", "m", "purecloud", "com", "login"])
+def test_a_short_secret_never_garbles_the_message(secret):
+    from genesys_nb.widgets._common import plain_error
+
+    exc = gnb.AuthenticationError("Could not reach login.mypurecloud.com: the host refused the connection.")
+    assert plain_error(exc, [secret]) == str(exc)
+
+
+def test_a_secret_is_masked_wherever_it_stands_whole():
+    from genesys_nb.widgets._common import plain_error
+
+    exc = RuntimeError(f"sent {SECRET}, then '{SECRET}' and secret={SECRET}; not x{SECRET}y")
+    assert plain_error(exc, [SECRET, None, ""]) == f"RuntimeError: sent ***, then '***' and secret=***; not x{SECRET}y"

@@ -239,12 +239,12 @@ class Stream:
         return self._rows is None
 
     def __iter__(self) -> Iterator[dict]:
-        if self._records is None:
+        if self._records is None or self.stats.finished:  # a used stream raises as pages() does, never gives nothing
             self._records = (item for page in self.pages() for item in page.items)
         return self._records
 
     def __next__(self) -> dict:
-        return next(iter(self))
+        return next(self._records if self._records is not None else iter(self))
 
     def native(self, decode: Callable[[bytes], Any]) -> Stream:
         """Have every page's raw bytes parsed by ``decode`` (in the worker thread that fetched it) and return this

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import logging
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -27,7 +29,7 @@ from ..errors import (
     GenesysError,
     PermissionDenied,
 )
-from .._http.regions import resolve_hosts
+from .._http.regions import region_names, resolve_hosts
 
 __all__ = ["main", "build_parser"]
 
@@ -86,6 +88,44 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=32, width=110)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors: what was wrong and where the help is, not the whole usage text."""
+
+    def error(self, message: str) -> Any:  # argparse's hook; never returns
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# -- one message, two spellings --------------------------------------------------------------------------------------
+#: Python spellings that messages raised below the CLI still use, and how the shell says them. Messages that name
+#: their arguments with :class:`~genesys_nb.errors.Arg` need none of this (``exc.spelled("shell")``); the table
+#: covers those that do not yet, most specific first.
+SHELL_SPELLINGS: tuple[tuple[str, str], ...] = (
+    (r"Give either a region or api_url=", "Give either --region or --api-url"),
+    (r"login_url= needs api_url= as well \(or give a region\)", "--login-url needs --api-url as well (or give --region)"),
+    (r"\(see genesys_nb\.(?:_http\.)?regions\.REGIONS for all (\d+)\)", "(all \\1: {regions})"),
+    (r"see genesys_nb\.(?:_http\.)?regions\.REGIONS", "one of {regions}"),
+    (r"Pass a region \(e\.g\. connect\('([^']*)'\)\)", "Pass --region (e.g. --region \\1)"),
+    (r"use connect\(sandbox=True\)", "add --sandbox"),
+    (r"format='parquet' / 'ndjson' / 'csv'", "--format parquet, ndjson or csv"),
+    (r"format='(\w+)'", "--format \\1"),
+    (r"(overwrite|resume)=True \(--\1\)", "--\\1"),
+    (r"\b(overwrite|resume)=True", "--\\1"),
+    (r"strategy='(\w+)'", "--strategy \\1"),
+    (r"\b(api_url|login_url|where|page_size|chunk_rows|client_id|expand|state)=(?![\w'\"])",
+     lambda m: "--" + m.group(1).replace("_", "-")),
+)
+
+
+def shell_message(exc: BaseException) -> str:
+    """The error's message in the words of the shell: flags (``--overwrite``), not Python arguments."""
+    text = exc.spelled("shell") if isinstance(exc, GenesysError) else str(exc)
+    regions = ", ".join(region_names())
+    for pattern, spelling in SHELL_SPELLINGS:
+        repl = spelling if callable(spelling) else spelling.replace("{regions}", regions)
+        text = re.sub(pattern, repl, text)
+    return text
+
+
 def _connection_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("connection (credentials: GENESYSCLOUD_OAUTHCLIENT_ID / _SECRET; the secret is never a "
@@ -106,8 +146,9 @@ def _connection_options() -> argparse.ArgumentParser:
 def _listing_options(*, page_size: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("listing")
-    g.add_argument("--state", default="any", choices=("any", "active", "inactive", "deleted"),
-                   help="which users (default any: the API's own default, active, leaves the others out)")
+    g.add_argument("--state", default="any", choices=STATES, type=str.lower, metavar="{" + ",".join(STATES) + "}",
+                   help="which users, in any case (default any: the API's own default, active, leaves the others "
+                        "out)")
     g.add_argument("--expand", default="", metavar="A,B",
                    help="expand values, comma-separated, e.g. groups,skills,dateLastLogin,authorization")
     if page_size:
@@ -117,6 +158,9 @@ def _listing_options(*, page_size: bool = True) -> argparse.ArgumentParser:
         g.add_argument("--concurrency", type=_positive, default=1, metavar="N",
                        help="pages fetched at once (page-number listings only; default 1)")
     return p
+
+
+STATES = ("any", "active", "inactive", "deleted")
 
 
 def _whole(minimum: int):
@@ -140,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``genesys-nb``."""
     from .._version import __version__
 
-    parser = argparse.ArgumentParser(prog="genesys-nb", formatter_class=_Formatter, epilog=EXAMPLES,
+    parser = _Parser(prog="genesys-nb", formatter_class=_Formatter, epilog=EXAMPLES,
                                      description=_wrap(ABOUT))
     parser.add_argument("--version", action="version", version=f"genesys-nb {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="{users,sandbox}")
@@ -162,14 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--resume", action="store_true", help="continue an interrupted export of OUT from its checkpoint")
     ex.add_argument("--overwrite", action="store_true", help="replace OUT (or an interrupted export of it)")
     ex.add_argument("--chunk-rows", type=_positive, default=50_000, metavar="N",
-                    help="rows per Parquet row group and per write (default 50000)")
+                    help="rows per write and per Parquet row group (default 50000; a row group is also cut at "
+                         "about 8 MB, so wide rows give smaller groups)")
     ex.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    ex.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ex.add_argument("--json", action="store_true",
+                    help="print the summary as JSON (with its \"warnings\" and \"fallbacks\")")
 
     cnt = sub.add_parser("count", parents=[conn, _listing_options()], formatter_class=_Formatter, epilog=EXAMPLES,
                          help="print how many users there are", description=_wrap(ABOUT_COUNT))
     cnt.add_argument("--where", metavar="EXPR", help=WHERE_HELP)
     cnt.add_argument("--exact", action="store_true", help="page through the users instead of trusting the total")
+    cnt.add_argument("--json", action="store_true",
+                     help="print {\"users\": N, \"exact\": ..., \"warnings\": [...], \"fallbacks\": [...]} as JSON")
 
     hd = sub.add_parser("head", parents=[conn, _listing_options()], formatter_class=_Formatter, epilog=EXAMPLES,
                         help="show the first users", description=_wrap(ABOUT_HEAD))
@@ -253,22 +301,23 @@ def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
         except ExportError as exc:
             if client.stats["requests"] == 0:
                 raise  # refused before any request: usage
-            raise _LocalFailure(str(exc)) from exc
+            raise _LocalFailure(shell_message(exc)) from exc
         except (GenesysError, KeyboardInterrupt) as exc:
             exc.resume_hint = checkpoint_path(args.out).exists()  # type: ignore[attr-defined]
             raise
-    for warning in summary.warnings:
-        print(f"genesys-nb: warning: {warning}", file=err)
+    fallbacks = list(stream.stats.fallbacks)
     if args.json:
-        import json
-
-        print(json.dumps(summary.as_dict()), file=out)
-    else:
-        again = " (resumed)" if summary.resumed else ""
-        print(f"wrote {summary.rows:,} users to {summary.path} ({summary.format}, {_size(summary.bytes)}) in "
-              f"{summary.seconds:.1f} s{again}: {plural(summary.pages, 'page')}, {plural(summary.requests, 'request')}",
-              file=out)
+        print(json.dumps({**summary.as_dict(), "fallbacks": fallbacks}), file=out)
+        return EXIT_OK
+    for warning in summary.warnings:  # the fallback was logged on its own line when it happened
+        print(f"genesys-nb: warning: {warning}", file=err)
+    again = " (resumed)" if summary.resumed else ""
+    print(f"wrote {plural(summary.rows, 'user')} to {summary.path} ({summary.format}, {_size(summary.bytes)}) in "
+          f"{summary.seconds:.1f} s{again}: {plural(summary.pages, 'page')}, {plural(summary.requests, 'request')}",
+          file=out)
     return EXIT_OK
+
+
 
 
 class _LocalFailure(Exception):
@@ -290,6 +339,7 @@ def _cmd_count(args: argparse.Namespace, out: Any, err: Any) -> int:
     with _connect(args) as client:
         stream = _users(client, args)
         total = None if (where is not None or args.exact) else stream.total_hint()
+        exact = total is None
         if total is None:
             if where is None:
                 total = sum(len(page.items) for page in stream.pages())
@@ -298,7 +348,11 @@ def _cmd_count(args: argparse.Namespace, out: Any, err: Any) -> int:
 
                 with iter_frames(stream, chunk_size=100_000, backend="arrow", where=where) as reader:
                     total = sum(chunk.num_rows for chunk in reader)
-    print(total, file=out)
+    if args.json:
+        print(json.dumps({"users": total, "exact": exact, "warnings": list(stream.stats.warnings),
+                          "fallbacks": list(stream.stats.fallbacks)}), file=out)
+    else:
+        print(total, file=out)
     return EXIT_OK
 
 
@@ -356,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "sandbox":
         from ..sandbox.cli import main as sandbox_main
 
-        return sandbox_main(argv[1:])
+        return sandbox_main(argv[1:], prog="genesys-nb sandbox")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -381,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\ngenesys-nb: interrupted.{hint}", file=err)
         return EXIT_INTERRUPTED
     except (ConfigError, ExportError) as exc:
-        print(f"genesys-nb: error: {exc}", file=err)
+        print(f"genesys-nb: error: {shell_message(exc)}", file=err)
         return EXIT_USAGE
     except _LocalFailure as exc:
         print(f"genesys-nb: error: {exc}", file=err)
@@ -391,17 +445,34 @@ def main(argv: Sequence[str] | None = None) -> int:
                       "continue.",
                 False: " Nothing was written: run the same command again (without --resume) when it works."}.get(
                     getattr(exc, "resume_hint", None), "")
-        print(f"genesys-nb: error: {str(exc).rstrip('.')}.{hint}", file=err)
+        print(f"genesys-nb: error: {shell_message(exc).rstrip('.')}.{hint}", file=err)
         return EXIT_AUTH if isinstance(exc, (AuthenticationError, PermissionDenied)) else EXIT_API
+
+
+class _OwnLineHandler(logging.Handler):
+    """Log records on stderr, each on its own line: a progress bar on the line is cleared first and redrawn after
+    (``tqdm.write``), so a warning is never glued to the bar. The message is in the shell's words."""
+
+    _genesys_nb_cli = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            from tqdm import tqdm
+
+            text = f"genesys-nb: {record.levelname.lower()}: {shell_message(_Logged(record.getMessage()))}"
+            tqdm.write(text, file=sys.stderr)
+        except Exception:  # pragma: no cover - logging must never fail the command
+            self.handleError(record)
+
+
+class _Logged(Exception):
+    """A log message, so that :func:`shell_message` spells it as it spells errors."""
 
 
 def _setup_logging(verbose: bool) -> None:
     logger = logging.getLogger("genesys_nb")
     if not any(getattr(h, "_genesys_nb_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("genesys-nb: %(levelname)s: %(message)s"))
-        handler._genesys_nb_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+        logger.addHandler(_OwnLineHandler())
         logger.propagate = False
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
 

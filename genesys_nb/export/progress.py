@@ -51,8 +51,8 @@ class ProgressBar:
         self.pages += 1
         if written is not None:
             self.written = written
-        self._bar.update(records)
         self._bar.set_postfix_str(f"pages={self.pages:,}, rows={self.written:,}", refresh=False)
+        self._bar.update(records)  # after the postfix: the redraw shows the count and the postfix of the same page
 
     def close(self) -> None:
         self._bar.close()

@@ -40,39 +40,47 @@ def build_parser(prog: str = "python -m genesys_nb.sandbox") -> argparse.Argumen
     ap.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     ap.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one (default 8080)")
     ap.add_argument("--seed", type=int, default=d["seed"].default, help="org seed (default 42)")
-    ap.add_argument("--divisions", type=int, default=d["divisions"].default)
-    ap.add_argument("--groups", type=int, default=d["groups"].default)
-    ap.add_argument("--latency-ms", type=float, default=0.0, help="added to every API request")
-    ap.add_argument("--latency-jitter-ms", type=float, default=0.0, help="seeded +/- jitter on the latency")
+    ap.add_argument("--divisions", type=int, default=d["divisions"].default,
+                    help=f"divisions in the org (default {d['divisions'].default})")
+    ap.add_argument("--groups", type=int, default=d["groups"].default,
+                    help=f"groups in the org (default {d['groups'].default})")
+    ap.add_argument("--latency-ms", type=float, default=0.0, help="milliseconds added to every API request (default 0)")
+    ap.add_argument("--latency-jitter-ms", type=float, default=0.0, help="seeded +/- jitter on the latency, in milliseconds (default 0)")
     ap.add_argument("--rate-limit", type=_limit, default=d["rate_limit"].default,
                     help="requests per window per token; 'off' disables (default 300)")
     ap.add_argument("--rate-window", type=float, default=d["rate_window"].default, help="seconds (default 60)")
     ap.add_argument("--prerender", action="store_true", help="cache rendered records (measure the client alone)")
-    ap.add_argument("--invalid-client-status", type=int, choices=(400, 401), default=400)
-    ap.add_argument("--max-page-size", type=int, default=d["max_page_size"].default)
+    ap.add_argument("--invalid-client-status", type=int, choices=(400, 401), default=400,
+                    help="HTTP status of a token request with a wrong client id or secret (default 400)")
+    ap.add_argument("--max-page-size", type=int, default=d["max_page_size"].default,
+                    help=f"largest pageSize the API accepts (default {d['max_page_size'].default})")
     ap.add_argument("--inactive-cap", type=_limit, default=d["inactive_cap"].default,
                     help="state=inactive paging cap in records; 'off' disables (default 10000)")
     ap.add_argument("--echo-params", action="store_true", help="echo state/expand/sortOrder in listing URIs")
-    ap.add_argument("--page-below-one", choices=("clamp", "error"), default="clamp")
+    ap.add_argument("--page-below-one", choices=("clamp", "error"), default="clamp",
+                    help="pageNumber below 1: clamp to 1, or answer 400 (default clamp)")
     ap.add_argument("--expired-token-code", choices=("bad.credentials", "credentials.expired"),
-                    default="bad.credentials")
+                    default="bad.credentials", help="error code of a 401 for an expired or revoked token "
+                                                     "(default bad.credentials)")
     f = ap.add_argument_group("faults (shares of API requests, 0..1; seeded)")
-    f.add_argument("--faults-seed", type=int, default=0)
+    f.add_argument("--faults-seed", type=int, default=0, help="seed of the fault draws (default 0)")
     f.add_argument("--server-errors", type=float, default=0.0, help="502/503/504 share")
     f.add_argument("--drops", type=float, default=0.0, help="dropped-connection share")
     f.add_argument("--truncated", type=float, default=0.0, help="truncated-200 share")
     f.add_argument("--non-json", type=float, default=0.0, help="HTML-200 share")
     f.add_argument("--rate-limit-storm", type=float, default=0.0, help="extra 429 share")
-    f.add_argument("--storm-retry-after", type=int, default=1, help="Retry-After of storm 429s")
+    f.add_argument("--storm-retry-after", type=int, default=1, help="Retry-After seconds of storm 429s (default 1)")
     f.add_argument("--token-expiry-every", type=_limit, default=None, help="revoke the token every N requests")
     f.add_argument("--forbidden-at", type=_numbers, default=(), help="comma-separated request numbers to 403")
-    f.add_argument("--faults-on-token-endpoint", action="store_true")
+    f.add_argument("--faults-on-token-endpoint", action="store_true",
+                   help="inject the faults on POST /oauth/token too (default: API requests only)")
     c = ap.add_argument_group("churn (directory changes while paging)")
     c.add_argument("--churn-every", type=_limit, default=None, help="user-listing requests per churn round")
-    c.add_argument("--churn-creates", type=int, default=5)
-    c.add_argument("--churn-deletes", type=int, default=3)
-    c.add_argument("--churn-purges", type=int, default=2)
-    c.add_argument("--churn-seed", type=int, default=0)
+    c.add_argument("--churn-creates", type=int, default=5, help="users created per churn round (default 5)")
+    c.add_argument("--churn-deletes", type=int, default=3, help="users deleted per churn round (default 3)")
+    c.add_argument("--churn-purges", type=int, default=2,
+                   help="deleted users purged (gone from every listing) per churn round (default 2)")
+    c.add_argument("--churn-seed", type=int, default=0, help="seed of the churn (default 0)")
     return ap
 
 

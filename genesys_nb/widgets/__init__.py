@@ -2,6 +2,7 @@
 
     from genesys_nb.widgets import wizard
     wizard()                       # the three steps in one widget
+    dashboard()                    # the wizard plus a download link, for Voila (notebooks/dashboard.ipynb)
 
 or one panel per cell::
 
@@ -16,8 +17,10 @@ imported when a panel is first made, so ``import genesys_nb`` never needs a note
 """
 
 from .connect import ConnectPanel
+from .dashboard import dashboard, download_link
 from .exporting import ExportCancelled, ExportPanel
 from .filters import FilterPanel, UserQuery
 from .wizard import Wizard, wizard
 
-__all__ = ["ConnectPanel", "FilterPanel", "ExportPanel", "UserQuery", "Wizard", "wizard", "ExportCancelled"]
+__all__ = ["ConnectPanel", "FilterPanel", "ExportPanel", "UserQuery", "Wizard", "wizard", "dashboard",
+           "download_link", "ExportCancelled"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,9 +33,25 @@ def plain_error(exc: BaseException, secrets: Iterable[str | None] = ()) -> str:
     text = str(exc).strip() or "no details were given"
     if not isinstance(exc, GenesysError):
         text = f"{type(exc).__name__}: {text}"
-    for secret in {s for s in secrets if s}:
-        text = text.replace(secret, "***")
-    return " ".join(text.split())
+    return " ".join(mask_secrets(text, secrets).split())
+
+
+#: The characters a secret token is made of: a secret is masked only where it stands whole, not inside a longer word.
+_TOKEN = r"A-Za-z0-9_\-"
+#: Shorter strings are not masked: they are no real OAuth secret (Genesys issues 43 characters), and masking them
+#: would hide ordinary words of the message (a secret "com" would turn every host name into "login.mypurecloud.***").
+MIN_MASKED = 8
+
+
+def mask_secrets(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every whole occurrence of each secret (of :data:`MIN_MASKED` characters or more) as ``***``.
+
+    A secret counts only where it is not part of a longer token (letters, digits, ``-`` and ``_`` around it), so a
+    short secret such as ``y`` never garbles ``login.mypurecloud.com`` into ``login.m***purecloud.com``.
+    """
+    for secret in sorted({s for s in secrets if s and len(s.strip()) >= MIN_MASKED}, key=len, reverse=True):
+        text = re.sub(rf"(?<![{_TOKEN}]){re.escape(secret)}(?![{_TOKEN}])", "***", text)
+    return text
 
 
 def env_secrets() -> list[str | None]:

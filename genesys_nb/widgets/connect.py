@@ -60,6 +60,7 @@ class ConnectPanel(Panel):
         self.error: str | None = None
         self.message = ""
         self._listeners: list[Callable[[Client], None]] = []
+        self._closed_listeners: list[Callable[[], None]] = []
 
         wide = {"description_width": "90px"}
         self.sandbox = W.Checkbox(value=bool(sandbox), description="Use the offline sandbox org (no credentials)",
@@ -134,8 +135,15 @@ class ConnectPanel(Panel):
         if self.client is not None:
             callback(self.client)
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` whenever the connection is closed: by :meth:`close`, or by a new Connect (which
+        closes the old connection first, so panels that used it reset even when the new attempt fails)."""
+        self._closed_listeners.append(callback)
+
     def close(self) -> None:
-        """Close the current connection (and its sandbox), if any."""
-        if self.client is not None:
-            self.client.close()
-        self.client = self.org = self.cursor = None
+        """Close the current connection (and its sandbox), if any, and tell the panels that used it."""
+        client, self.client, self.org, self.cursor = self.client, None, None, None
+        if client is not None:
+            client.close()
+            for listener in list(self._closed_listeners):
+                listener()

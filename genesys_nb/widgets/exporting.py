@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GenesysError
@@ -101,6 +102,10 @@ class ExportPanel(Panel):
         self._cancel = threading.Event()
         self._last: tuple[str, Any] | None = None  # (path, query) of the run that was interrupted
         self._bar: Any = None
+        self._done_listeners: list[Callable[[ExportSummary], None]] = []
+        #: Show a finished file's path relative to the working folder when it is inside it (a dashboard's people
+        #: download the file and need not see the server's folders); the full path otherwise.
+        self.short_paths = False
 
         wide = {"description_width": "90px"}
         fmt = _format_of_suffix(Path(path).suffix) or "parquet"
@@ -127,6 +132,8 @@ class ExportPanel(Panel):
                               self.progress, self.status, self.summary_html])
         self.widget.add_class("gnb-export")
         source.on_client(self._got_client)
+        if hasattr(source, "on_no_client"):
+            source.on_no_client(self._lost_client)
 
     # -- state --------------------------------------------------------------------------------------------------
     @property
@@ -143,6 +150,14 @@ class ExportPanel(Panel):
 
     def _got_client(self, _client: Client) -> None:
         self._set_status("Ready: choose a file and Export.")
+        self._sync_buttons()
+
+    def _lost_client(self) -> None:
+        """The connection was closed: stop a running export (its checkpoint stays for Resume) and wait for one."""
+        self.cancel()
+        self.summary_html.value = ""
+        self.progress.children = ()
+        self._set_status("Connect first.")
         self._sync_buttons()
 
     def _sync_buttons(self) -> None:
@@ -199,7 +214,7 @@ class ExportPanel(Panel):
             return
         if resume:  # the bar and counts go on from what the interrupted run read
             self.records_read = _checkpointed_records(self.checkpoint_path())
-        self._bar = _tqdm_bar(total, self.records_read, path.name)
+        self._bar = _tqdm_bar(total, self.records_read, "users read")
         container = getattr(self._bar, "container", None)
         self.progress.children = (container,) if container is not None else ()
         verb = "Resuming" if resume else "Exporting"
@@ -240,14 +255,36 @@ class ExportPanel(Panel):
             self.summary = summary
             self._last = None
             again = " (resumed)" if summary.resumed else ""
-            self._set_status(f"Exported {summary.rows:,} rows to {summary.path} ({summary.size}, "
+            read = summary.records or self.records_read
+            matched = (f"the {summary.rows:,} of {read:,} users read that match, " if query.where is not None
+                       and read != summary.rows else "")
+            self._set_status(f"Exported {summary.rows:,} rows to {self._shown(summary.path)} ({matched}{summary.size}, "
                              f"{summary.seconds:.1f} s){again}.", "ok")
-            self.summary_html.value = summary._repr_html_()
+            table = summary._repr_html_()
+            if self._shown(summary.path) != summary.path:
+                import html
+
+                table = table.replace(html.escape(str(summary.path)), html.escape(str(self._shown(summary.path))))
+            self.summary_html.value = table
+            for listener in list(self._done_listeners):
+                listener(summary)
         finally:
             if self._bar is not None:
                 self._bar.close()
             self._thread = None
             self._sync_buttons()
+
+    def _shown(self, path: Path) -> Path:
+        if self.short_paths:
+            try:
+                return Path(path).resolve().relative_to(Path.cwd().resolve())
+            except ValueError:
+                pass
+        return path
+
+    def on_export(self, callback: Callable[[ExportSummary], None]) -> None:
+        """Call ``callback(summary)`` after every export that finished (e.g. to offer the file for download)."""
+        self._done_listeners.append(callback)
 
     def _failed(self, exc: BaseException) -> None:
         self.error = plain_error(exc, env_secrets())

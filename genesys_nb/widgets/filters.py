@@ -101,6 +101,7 @@ class FilterPanel(Panel):
         self.error: str | None = None
         self.message = ""
         self._listeners: list[Callable[[Client], None]] = []
+        self._lost_listeners: list[Callable[[], None]] = []
 
         wide = {"description_width": "90px"}
         self.state = W.Dropdown(options=[("any (active, inactive and deleted)", "any")] +
@@ -120,6 +121,7 @@ class FilterPanel(Panel):
         self.widget.add_class("gnb-filter")
         if source is not None and hasattr(source, "on_connect"):
             source.on_connect(self.use_client)
+            source.on_close(self.drop_client)
         elif source is not None:
             self.use_client(source)
 
@@ -142,6 +144,23 @@ class FilterPanel(Panel):
                                         key=lambda pair: pair[0].casefold())
         for listener in list(self._listeners):
             listener(client)
+
+    def drop_client(self) -> None:
+        """Forget the client (its connection was closed): back to "Connect first.", nothing to click."""
+        self.client = None
+        self.button.disabled = True
+        self.preview_rows, self.preview_matched, self.preview_scanned = [], 0, 0
+        self.preview_complete, self.error = False, None
+        self.table.value = ""
+        self.division_names = {}
+        self.divisions.options = []
+        self._set_status("Connect first.")
+        for listener in list(self._lost_listeners):
+            listener()
+
+    def on_no_client(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` whenever this panel loses its client (see :meth:`drop_client`)."""
+        self._lost_listeners.append(callback)
 
     def on_client(self, callback: Callable[[Client], None]) -> None:
         """Call ``callback(client)`` whenever this panel gets a client, and now if it has one."""
