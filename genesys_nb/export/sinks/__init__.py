@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...errors import ExportError
+from ...errors import Arg, ExportError
 
 if TYPE_CHECKING:
     from ..checkpoint import Checkpoint
@@ -112,8 +112,12 @@ def format_of(path: str | os.PathLike, fmt: str | None = None) -> Sink:
     found = sink_for_suffix(suffix)
     if found is None:
         suffixes = ", ".join(x for s in _REGISTRY.values() for x in s.suffixes)
+        names = [s.name for s in _REGISTRY.values()]
+        spoken = ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
+        choice = Arg("format", flag=f"--format {spoken}", python=f"format={_listing()}")
         raise ExportError(f"Cannot tell the format of {Path(os.fspath(path)).name!r} from its suffix "
-                          f"{suffix or '(none)'}: name the file {suffixes}, or pass format={_listing()}.")
+                          f"{suffix or '(none)'}: name the file {suffixes}, or pass {{format}}.",
+                          refers_to={"format": choice})
     return found
 
 
