@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # frames and exports are imported when first used: they pull 
     import polars as pl
 
     from .export.orchestrate import ExportSummary
+    from .snapshot import Snapshot
+    from .snapshot.plan import SnapshotPlan
     from ._tables.frames import FrameReader
 
 __all__ = ["connect", "Client", "RecordStream", "FanOutRecordStream", "TableViews"]
@@ -317,6 +319,24 @@ class Client:
         query job is started and waited for (``poll_timeout`` seconds at most), then its results are paged."""
         return self.stream(audit_spec(service=service, start=start, end=end, filters=filters, page_size=page_size,
                                       max_items=max_items, poll_timeout=poll_timeout), resume)
+
+    # -- snapshots -----------------------------------------------------------------------------------------------------
+    def plan_snapshot(self, tables: Sequence[str] | str | None = None) -> SnapshotPlan:
+        """What :meth:`snapshot` would send, per table and in all, with the shortest time the rate limit allows
+        (``print(client.plan_snapshot())``). Planning itself sends a few requests (totals, roles, groups, queues)."""
+        from .snapshot.plan import plan_snapshot
+        return plan_snapshot(self, tables)
+
+    def snapshot(self, path: str | os.PathLike, tables: Sequence[str] | str | None = None, *, resume: bool = False,
+                 overwrite: bool = False, strict: bool = False, progress: bool = True) -> Snapshot:
+        """Write the org's access tables into a snapshot folder (one Parquet file per table and ``manifest.json``)
+        and return it opened. The folder appears under its name only when every table is complete; ``resume=True``
+        continues one that stopped; a table the OAuth client may not read is recorded as skipped (``strict=True``
+        fails instead). See ``docs/snapshot-tables.md`` for the tables."""
+        from .snapshot import open_snapshot
+        from .snapshot.writer import write_snapshot
+        return open_snapshot(write_snapshot(self, path, tables=tables, resume=resume, overwrite=overwrite,
+                                            strict=strict, progress=progress))
 
     # -- lazy scans ---------------------------------------------------------------------------------------------------
     def scan_users(self, expand: Sequence[str] | str = (), *, state: str = "any", page_size: int = 500,

@@ -136,7 +136,7 @@ def run_job(send: Callable[..., Any], body: Mapping[str, Any], *, poll_timeout: 
     transaction = job.get("id") if isinstance(job, dict) else None
     if not isinstance(transaction, str) or not transaction:
         raise AuditQueryError("The audit query was accepted but returned no transaction id.")
-    deadline, wait = clock() + poll_timeout, 0.5
+    deadline, wait = clock() + poll_timeout, 0.25
     while True:
         state = str(job.get("state") or "").lower()
         if state == DONE:
