@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="genesys-nb", formatter_class=_Formatter, epilog=EXAMPLES,
                                      description=_wrap(ABOUT))
     parser.add_argument("--version", action="version", version=f"genesys-nb {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{users,sandbox}")
+    commands = parser.add_subparsers(dest="command", metavar="{users,snapshot,sql,sandbox}")
 
     users = commands.add_parser("users", help="export, count or show the org's users", formatter_class=_Formatter,
                                 description=_wrap(ABOUT_USERS), epilog=EXAMPLES)
@@ -233,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
                    description=_wrap("Print the fixed user schema (column names and types) for the given --expand "
                                      "values."))
 
+    from . import snapshot as snapshot_commands
+
+    snapshot_commands.add_commands(commands, conn, _Formatter, _wrap)
     commands.add_parser("sandbox", add_help=False, help="run the local Genesys Cloud API emulator over HTTP "
                                                         "(genesys-nb sandbox --help)")
     return parser
@@ -426,7 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     _setup_logging(getattr(args, "verbose", False))
     try:
-        return COMMANDS[args.action](args, out, err)
+        run = getattr(args, "run", None) or COMMANDS[args.action]
+        return run(args, out, err)
     except KeyboardInterrupt as exc:
         resumable = getattr(exc, "resume_hint", None)  # set by `users export`: whether a checkpoint was kept
         hint = {True: " Run the same command with --resume to continue.",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from ..errors import ConfigError, PermissionDenied
+from ..errors import BadRequest, ConfigError, PermissionDenied
 from ..resources import REGISTRY, groups, queues, roles
 from ..resources import users as users_resource
 from ..resources.base import ListingSpec
@@ -29,8 +29,11 @@ __all__ = ["TABLES", "LISTED", "DERIVED", "SnapshotPlan", "TablePlan", "plan_sna
 USERS_EXPAND = ("authorization", "groups", "skills", "languages", "dateLastLogin")
 USERS_PAGE_SIZE = 500
 GROUP_PAGE_SIZE = 100
-MEMBER_PAGE_SIZE = 100
-GRANT_PAGE_SIZE = 100
+#: Grants and group members are asked for in pages this large when the API takes them (no maximum is documented;
+#: clients in the wild use 100 to 500), else in pages of SAFE_PAGE_SIZE.
+LARGE_PAGE_SIZE = 500
+SAFE_PAGE_SIZE = 100
+QUEUE_MEMBER_PAGE_SIZE = queues.MEMBERS_MAX_PAGE_SIZE
 #: Genesys Cloud's documented default rate limit for one OAuth client.
 DEFAULT_RATE_PER_MINUTE = 300
 
@@ -144,6 +147,15 @@ class _Planner:
         total = body.get("total") if isinstance(body, dict) else None
         return total if isinstance(total, int) else 0
 
+    def page_size(self, path: str) -> int:
+        """LARGE_PAGE_SIZE when ``path`` accepts it, else SAFE_PAGE_SIZE (one request to find out)."""
+        self.sent += 1
+        try:
+            self.api.get(path, {"pageSize": LARGE_PAGE_SIZE})
+        except BadRequest:
+            return SAFE_PAGE_SIZE
+        return LARGE_PAGE_SIZE
+
     def records(self, spec: ListingSpec) -> list[dict]:
         stream = self.api.stream(spec)
         out = list(stream)
@@ -193,22 +205,24 @@ class _Planner:
     def _role_grants(self) -> TablePlan:
         records = getattr(self, "role_records", None) or self.records(roles.roles_spec(page_size=100))
         ids = sorted(r["id"] for r in records if isinstance(r.get("id"), str))
-        requests = sum(_pages(self.total(f"{roles.PATH}/{i}/subjectgrants"), GRANT_PAGE_SIZE) for i in ids)
-        spec = roles.grants_spec(role_ids=ids or None, page_size=GRANT_PAGE_SIZE)
+        size = self.page_size(f"{roles.PATH}/{ids[0]}/subjectgrants") if ids else SAFE_PAGE_SIZE
+        requests = sum(_pages(self.total(f"{roles.PATH}/{i}/subjectgrants"), size) for i in ids)
+        spec = roles.grants_spec(role_ids=ids or None, page_size=size)
         return TablePlan("role_grants", requests if ids else 0, spec=spec if ids else None)
 
     def _group_members(self) -> TablePlan:
         records = getattr(self, "group_records", None) or self.records(groups.groups_spec(page_size=GROUP_PAGE_SIZE))
         counts = {r["id"]: int(r.get("memberCount") or 0) for r in records if isinstance(r.get("id"), str)}
-        spec = groups.members_spec(group_ids=sorted(counts) or None, page_size=MEMBER_PAGE_SIZE)
-        return TablePlan("group_members", sum(_pages(n, MEMBER_PAGE_SIZE) for n in counts.values()),
+        size = self.page_size(f"{groups.PATH}/{min(counts)}/members") if counts else SAFE_PAGE_SIZE
+        spec = groups.members_spec(group_ids=sorted(counts) or None, page_size=size)
+        return TablePlan("group_members", sum(_pages(n, size) for n in counts.values()),
                          spec=spec if counts else None)
 
     def _queue_members(self) -> TablePlan:
         records = getattr(self, "queue_records", None) or self.records(queues.queues_spec(page_size=100))
         counts = {r["id"]: int(r.get("memberCount") or 0) for r in records if isinstance(r.get("id"), str)}
-        spec = queues.members_spec(queue_ids=sorted(counts) or None, page_size=MEMBER_PAGE_SIZE)
-        return TablePlan("queue_members", sum(_open_pages(n, MEMBER_PAGE_SIZE) for n in counts.values()),
+        spec = queues.members_spec(queue_ids=sorted(counts) or None, page_size=QUEUE_MEMBER_PAGE_SIZE)
+        return TablePlan("queue_members", sum(_open_pages(n, QUEUE_MEMBER_PAGE_SIZE) for n in counts.values()),
                          spec=spec if counts else None)
 
 

@@ -1,0 +1,104 @@
+"""The ``snapshot`` and ``sql`` commands: write an org's access tables into a snapshot folder, and query one."""
+
+from __future__ import annotations
+
+import argparse
+
+from typing import Any
+
+from ..errors import ConfigError
+
+ABOUT_SNAPSHOT = ("Write the org's access tables (users, roles and grants, groups and members, queues and members, "
+                  "skills, languages, licences) into DIR: one Parquet file per table and a manifest.json with the org, "
+                  "the times, each table's rows beside the API's own total, and the requests sent. DIR appears only "
+                  "when every table is complete; --resume continues a snapshot that stopped. A table the OAuth client "
+                  "may not read is recorded as skipped (--strict fails instead).")
+ABOUT_SQL = ("Run a DuckDB SQL query over a snapshot folder; each table is a view of its name, e.g. "
+             "\"select name, email from users where state <> 'active'\".")
+
+
+def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: Any, wrap: Any) -> None:
+    """Register ``snapshot`` and ``sql`` on the CLI's sub-command parser."""
+    from ..snapshot.plan import TABLES
+
+    snap = commands.add_parser("snapshot", parents=[connection], formatter_class=formatter,
+                               help="write the org's access tables into a snapshot folder",
+                               description=wrap(ABOUT_SNAPSHOT))
+    snap.add_argument("dir", metavar="DIR", help="the snapshot folder to create")
+    snap.add_argument("--tables", metavar="A,B", help=f"only these tables (default all: {', '.join(TABLES)})")
+    snap.add_argument("--resume", action="store_true", help="continue a snapshot of DIR that stopped")
+    snap.add_argument("--overwrite", action="store_true", help="replace DIR once the new snapshot is complete")
+    snap.add_argument("--strict", action="store_true", help="fail when a table cannot be read (403)")
+    snap.add_argument("--plan", action="store_true",
+                      help="print the requests the snapshot would send, and the time the rate limit allows, then stop")
+    snap.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    snap.set_defaults(run=run_snapshot)
+
+    sql = commands.add_parser("sql", formatter_class=formatter, help="query a snapshot folder with SQL",
+                              description=wrap(ABOUT_SQL))
+    sql.add_argument("dir", metavar="DIR", help="a snapshot folder")
+    sql.add_argument("query", metavar="QUERY", help="a DuckDB SQL query")
+    sql.add_argument("--format", choices=("table", "csv", "ndjson"), default="table", help="output format")
+    sql.add_argument("-n", "--rows", type=int, default=50, metavar="N",
+                     help="rows shown in table format (default 50; csv and ndjson print every row)")
+    sql.set_defaults(run=run_sql)
+
+
+def _tables(args: argparse.Namespace) -> Any:
+    from ..snapshot.plan import check_tables
+
+    try:
+        return check_tables(args.tables) if args.tables else None
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("snapshot table(s)", "--tables value(s)")) from None
+
+
+def run_snapshot(args: argparse.Namespace, out: Any, err: Any) -> int:
+    from .app import _connect
+
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume continues a snapshot and --overwrite replaces one: choose one.")
+    tables = _tables(args)
+    with _connect(args) as client:
+        if args.plan:
+            print(client.plan_snapshot(tables), file=out)
+            return 0
+        snap = client.snapshot(args.dir, tables, resume=args.resume, overwrite=args.overwrite, strict=args.strict,
+                               progress=not args.no_progress)
+    print(summary_table(snap.manifest_dict()), file=out)
+    return 0
+
+
+def summary_table(manifest: dict[str, Any]) -> str:
+    """The manifest as lines a person reads: per table its rows, the API's total, requests and status."""
+    lines = [f"snapshot of {manifest['org'].get('name')} ({manifest['org'].get('id')}), "
+             f"{manifest['started']} to {manifest['finished']}",
+             f"{'table':<15} {'rows':>9} {'API total':>10} {'requests':>9}  status"]
+    for name, entry in manifest["tables"].items():
+        total = "" if entry.get("api_total") is None else f"{entry['api_total']:,}"
+        status = entry["status"] if entry["status"] == "complete" else (
+            f"skipped: {entry.get('reason')}" + (f" (needs {entry['missing_permission']})"
+                                                 if entry.get("missing_permission") else ""))
+        lines.append(f"{name:<15} {entry.get('rows', 0):>9,} {total:>10} {entry.get('requests', 0):>9,}  {status}")
+    lines.append(f"requests: {manifest['requests_sent']:,} sent, {manifest['plan']['requests']:,} planned")
+    return "\n".join(lines)
+
+
+def run_sql(args: argparse.Namespace, out: Any, err: Any) -> int:
+    import polars as pl
+
+    from ..snapshot import open_snapshot
+
+    frame = open_snapshot(args.dir).sql(args.query)
+    if args.format == "csv":
+        from ..export.textsafe import neutralise_formulas
+
+        out.write(neutralise_formulas(frame).write_csv())
+    elif args.format == "ndjson":
+        out.write(frame.write_ndjson())
+    else:
+        with pl.Config(tbl_rows=args.rows, tbl_cols=-1, fmt_str_lengths=200, tbl_width_chars=200):
+            print(frame, file=out)
+    return 0
+
+
