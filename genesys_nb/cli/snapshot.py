@@ -65,7 +65,11 @@ def run_snapshot(args: argparse.Namespace, out: Any, err: Any) -> int:
             return 0
         snap = client.snapshot(args.dir, tables, resume=args.resume, overwrite=args.overwrite, strict=args.strict,
                                progress=not args.no_progress)
-    print(summary_table(snap.manifest_dict()), file=out)
+    import orjson
+
+    from ..snapshot.writer import MANIFEST
+
+    print(summary_table(orjson.loads((snap.path / MANIFEST).read_bytes())), file=out)
     return 0
 
 

@@ -1,0 +1,157 @@
+"""client.snapshot(): every table equals the sandbox's ground truth, the requests sent equal the plan, a killed
+snapshot resumes with no duplicates, a forbidden table is recorded as skipped, and the folder appears only whole."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pytest
+
+import genesys_nb as gnb
+from genesys_nb.cli import main as cli_main
+from genesys_nb.errors import ConfigError, ExportError, PermissionDenied
+from genesys_nb.sandbox import truth
+from genesys_nb.snapshot.plan import TABLES
+
+
+def _same(got: pl.DataFrame, want: pl.DataFrame) -> bool:
+    columns = [c for c in want.columns if c in got.columns]
+    return got.select(columns).sort(columns).equals(want.select(columns).sort(columns))
+
+
+def _manifest(path: Path) -> dict:
+    return orjson.loads((path / "manifest.json").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    """A snapshot of a 50,000-user sandbox org, and the org's ground truth."""
+    folder = tmp_path_factory.mktemp("snap") / "org"
+    with gnb.connect(sandbox={"users": 50_000, "rate_limit": None}) as client:
+        snap = client.snapshot(folder, progress=False)
+        yield snap, truth.tables(client.sandbox)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("table", TABLES)
+def test_every_table_of_a_50000_user_snapshot_equals_the_ground_truth(big, table):
+    snap, want = big
+    got = snap.table(table).collect()
+    assert got.height == want[table].height > 0
+    if table == "users":
+        assert sorted(got["id"]) == sorted(want["users"]["id"])
+        assert got["date_last_login"].null_count() == want["users"]["date_last_login"].null_count()
+    else:
+        assert _same(got, want[table])
+
+
+@pytest.mark.slow
+def test_the_manifest_states_the_plan_and_the_population(big):
+    snap, want = big
+    m = _manifest(snap.path)
+    assert m["format"] == "genesys-nb-snapshot" and m["org"]["id"] and m["api_host"]
+    assert m["requests_sent"] == m["plan"]["requests"] == m["requests_this_run"]
+    assert m["tables"]["users"]["api_total"] == m["tables"]["users"]["rows"] == 50_000
+    assert all(m["tables"][t]["status"] == "complete" for t in TABLES)
+    assert m["started"] <= m["finished"] and m["finished"].endswith("Z")
+    assert not list(snap.path.parent.glob("*.partial"))
+
+
+def test_a_forbidden_table_is_skipped_with_its_permission(tmp_path):
+    with gnb.connect(sandbox={"users": 200, "rate_limit": None}, client_id="no-queues-client",
+                     client_secret="no-queues-secret") as client:
+        snap = client.snapshot(tmp_path / "s", progress=False)
+        m = _manifest(snap.path)
+        for name in ("queues", "queue_members"):
+            assert m["tables"][name]["status"] == "skipped"
+            assert m["tables"][name]["missing_permission"] == "routing:queue:view"
+            assert not (snap.path / f"{name}.parquet").exists()
+        assert _same(snap.table("user_roles").collect(), truth.user_roles(client.sandbox))
+        with pytest.raises(PermissionDenied, match="routing:queue:view"):
+            client.snapshot(tmp_path / "strict", strict=True, progress=False)
+        assert not (tmp_path / "strict").exists() and not (tmp_path / "strict.partial").exists()
+
+
+def test_chosen_tables_bring_what_they_are_computed_from(tmp_path):
+    with gnb.connect(sandbox={"users": 200, "rate_limit": None}) as client:
+        snap = client.snapshot(tmp_path / "s", tables=["user_roles"], progress=False)
+        assert {"user_roles", "role_grants", "group_members"} <= set(_manifest(snap.path)["tables"])
+        assert "users" not in _manifest(snap.path)["tables"]
+        assert _same(snap.table("user_roles").collect(), truth.user_roles(client.sandbox))
+        with pytest.raises(ConfigError, match="Unknown snapshot table"):
+            client.snapshot(tmp_path / "t", tables=["userz"])
+
+
+def test_grants_and_members_fall_back_to_pages_of_100(tmp_path):
+    with gnb.connect(sandbox={"users": 300, "rate_limit": None, "access_max_page_size": 100}) as client:
+        snap = client.snapshot(tmp_path / "s", progress=False)
+        m = _manifest(snap.path)
+        assert m["requests_sent"] == m["plan"]["requests"]
+        assert _same(snap.table("role_grants").collect(), truth.role_grants(client.sandbox))
+
+
+def test_an_existing_folder_is_never_replaced_unless_asked(tmp_path):
+    with gnb.connect(sandbox={"users": 50, "rate_limit": None}) as client:
+        client.snapshot(tmp_path / "s", tables="roles", progress=False)
+        with pytest.raises(ExportError, match="overwrite=True"):
+            client.snapshot(tmp_path / "s", tables="roles", progress=False)
+        client.snapshot(tmp_path / "s", tables="divisions", overwrite=True, progress=False)
+        assert set(_manifest(tmp_path / "s")["tables"]) == {"divisions"}
+        with pytest.raises(ExportError, match="does not exist"):
+            client.snapshot(tmp_path / "no" / "s", progress=False)
+
+
+def _cli_snapshot(folder: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    env.pop("GENESYSCLOUD_OAUTHCLIENT_SECRET", None)
+    args = [sys.executable, "-m", "genesys_nb.cli", "snapshot", str(folder), "--sandbox", "--sandbox-users", "3000",
+            "--no-progress", *extra]
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_a_killed_snapshot_resumes_with_no_duplicates(tmp_path):
+    folder = tmp_path / "s"
+    partial = tmp_path / "s.partial"
+    proc = _cli_snapshot(folder)  # the sandbox's rate limit (300 a minute) keeps it running long enough
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not list(partial.glob("role_grants.parquet.checkpoint.json")):
+        assert proc.poll() is None, proc.communicate()
+        assert not folder.exists()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    assert partial.is_dir() and not folder.exists()
+    again = _cli_snapshot(folder, "--resume")
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert "role_grants" in out and not partial.exists()
+    with gnb.connect(sandbox={"users": 3000, "rate_limit": None}) as client:
+        want = truth.tables(client.sandbox)
+    snap = gnb.open_snapshot(folder)
+    for table in TABLES:
+        got = snap.table(table).collect()
+        assert got.height == want[table].height, table
+        if table != "users":
+            assert _same(got, want[table]), table
+
+
+def test_cli_plan_and_sql(tmp_path, capsys):
+    assert cli_main(["snapshot", str(tmp_path / "s"), "--sandbox", "--sandbox-users", "100", "--plan"]) == 0
+    plan = capsys.readouterr().out
+    assert "role_grants" in plan and "requests a minute" in plan and not (tmp_path / "s").exists()
+    assert cli_main(["snapshot", str(tmp_path / "s"), "--sandbox", "--sandbox-users", "100", "--no-progress",
+                     "--tables", "users,user_roles"]) == 0
+    summary = capsys.readouterr().out
+    assert "user_roles" in summary and "planned" in summary
+    assert cli_main(["sql", str(tmp_path / "s"), "select count(*) as n from users"]) == 0
+    assert "100" in capsys.readouterr().out
+    assert cli_main(["snapshot", str(tmp_path / "t"), "--sandbox", "--tables", "nope"]) == 2
+    assert "--tables" in capsys.readouterr().err
