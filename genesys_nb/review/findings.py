@@ -42,6 +42,7 @@ class FindingsResult:
     today: dt.datetime
     stale_days: int
     admin_role_ids: tuple[str, ...]
+    admin_role_names: tuple[str, ...] = ()
     not_run: dict[str, str] = field(default_factory=dict)
 
 
@@ -106,8 +107,10 @@ def run_findings(snapshot: Snapshot | str | os.PathLike[str], *, today: dt.datet
             continue
         frames.append(_run(r, tables, lookups))
     frame = pl.concat(frames).collect() if frames else pl.DataFrame(schema=FINDING_SCHEMA)
-    admin_ids = tuple(sorted(roles.filter("is_admin").collect()["role_id"])) if roles is not None else ()
-    return FindingsResult(_sorted(frame), when, days, admin_ids, not_run)
+    admin = roles.filter("is_admin").collect().sort("role_name", "role_id") if roles is not None else None
+    ids = tuple(admin["role_id"]) if admin is not None else ()
+    labels = tuple(n or i for i, n in admin.select("role_id", "role_name").iter_rows()) if admin is not None else ()
+    return FindingsResult(_sorted(frame), when, days, ids, labels, not_run)
 
 
 # -- loading ---------------------------------------------------------------------------------------------------------
