@@ -105,19 +105,20 @@ def snapshots_block(snap: Snapshot, previous: Snapshot | None) -> Block:
         "snapshot": [label for label, _ in rows],
         "org": [s.manifest.org.name for _, s in rows],
         "org_id": [s.manifest.org.id for _, s in rows],
-        "api_host": [s.manifest.api_host for _, s in rows],
         "started_utc": [s.manifest.started for _, s in rows],
         "finished_utc": [s.manifest.finished for _, s in rows],
-        "folder": [str(s.path) for _, s in rows],
         "tool_version": [s.manifest.tool_version for _, s in rows],
+        "api_host": [s.manifest.api_host for _, s in rows],
+        "folder": [str(s.path) for _, s in rows],
     }, schema_overrides={"started_utc": _TS, "finished_utc": _TS})
     return Block("Snapshots (times in UTC)", frame)
 
 
 def settings_block(r: Review) -> Block:
     admin = ", ".join(r.admin_role_names) or "none"
-    frame = pl.DataFrame({"review_date_utc": [r.today], "stale_days": [r.stale_days], "admin_roles": [admin],
-                          "written_utc": [dt.datetime.now(dt.timezone.utc).replace(microsecond=0)]},
+    frame = pl.DataFrame({"review_date_utc": [r.today], "stale_days": [r.stale_days],
+                          "written_utc": [dt.datetime.now(dt.timezone.utc).replace(microsecond=0)],
+                          "admin_roles": [admin]},
                          schema_overrides={"review_date_utc": _TS, "written_utc": _TS})
     return Block("Review settings", frame)
 

@@ -39,6 +39,7 @@ DECISIONS = ("keep", "revoke", "fix")
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
 _MIN_CHARS, _MAX_CHARS = 8, 70
+_SUMMARY_MAX_CHARS = 30  # blocks share the Summary's columns: long text goes last in a block and overflows
 _TABLE_STYLE = "Table Style Light 9"
 
 
@@ -110,11 +111,19 @@ def _summary(workbook: Any, title: str, blocks: Sequence[Block]) -> None:
         frame = excel_ready(block.frame)
         frame.write_excel(workbook, ws, position=(row + 1, 0), table_name=f"Summary_{i + 1}",
                           table_style=_TABLE_STYLE, dtype_formats=_FORMATS, autofit=False)
-        for col, chars in enumerate(_char_widths(frame).values()):
-            widths[col] = max(widths.get(col, 0), chars)
+        for col, chars in enumerate(list(_char_widths(frame).values())[:-1]):  # the last column's text overflows
+            widths[col] = max(widths.get(col, 0), min(chars, _SUMMARY_MAX_CHARS))
         row += max(frame.height, 1) + 4
     for col, chars in widths.items():
         ws.set_column(col, col, chars + 2)
+    _print_setup(ws)
+
+
+def _print_setup(ws: Any) -> None:
+    """Printed (or exported to PDF) landscape, one page wide."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
 
 
 def _data_sheet(workbook: Any, sheet: Sheet) -> None:
@@ -126,9 +135,11 @@ def _data_sheet(workbook: Any, sheet: Sheet) -> None:
         widths |= {"decision": _pixels(10), "comment": _pixels(40)}
     frame.write_excel(workbook, sheet.name, table_name=_table_name(sheet.name), table_style=_TABLE_STYLE,
                       freeze_panes=(1, 0), autofilter=True, column_widths=widths, dtype_formats=_FORMATS)
+    ws = workbook.get_worksheet_by_name(sheet.name)
+    _print_setup(ws)
     if sheet.decisions and frame.height:
         col = frame.columns.index("decision")
-        workbook.get_worksheet_by_name(sheet.name).data_validation(
+        ws.data_validation(
             1, col, frame.height, col, {"validate": "list", "source": list(DECISIONS),
                                         "input_title": "Decision", "input_message": " / ".join(DECISIONS)})
 

@@ -88,7 +88,8 @@ class Snapshot:
         try:
             return self._duckdb.sql(query).pl()
         except duckdb.Error as exc:
-            raise ConfigError(f"The query failed: {exc}. Tables: {', '.join(self.tables)}.") from None
+            words = " ".join(str(exc).split())
+            raise ConfigError(f"The query failed ({words}). Tables: {', '.join(self.tables)}.") from None
 
     def close(self) -> None:
         """Close the DuckDB connection that :meth:`sql` opened (the folder itself holds nothing open)."""
