@@ -116,8 +116,11 @@ def diff(old: Snapshot | str | os.PathLike[str], new: Snapshot | str | os.PathLi
     for table, key in PAIR_TABLES.items():
         frames[f"{table}_added"] = _pairs(table, key, after, before)
         frames[f"{table}_removed"] = _pairs(table, key, before, after)
+    skipped = _not_compared(a, b)
+    # a table one side lacks would read as everything added or removed: such kinds stay empty, and say why
+    frames = {k: f.limit(0) if k in skipped else f for k, f in frames.items()}
     collected = dict(zip(frames, pl.collect_all(list(frames.values()))))
-    return SnapshotDiff(a, b, {k: collected[k] for k in KINDS}, _not_compared(a, b))
+    return SnapshotDiff(a, b, {k: collected[k] for k in KINDS}, skipped)
 
 
 def _check_pair(a: Snapshot, b: Snapshot) -> None:
