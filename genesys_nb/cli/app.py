@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="genesys-nb", formatter_class=_Formatter, epilog=EXAMPLES,
                                      description=_wrap(ABOUT))
     parser.add_argument("--version", action="version", version=f"genesys-nb {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{users,sandbox}")
+    commands = parser.add_subparsers(dest="command", metavar="{users,review,diff,sandbox}")
 
     users = commands.add_parser("users", help="export, count or show the org's users", formatter_class=_Formatter,
                                 description=_wrap(ABOUT_USERS), epilog=EXAMPLES)
@@ -183,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
                    description=_wrap("Print the fixed user schema (column names and types) for the given --expand "
                                      "values."))
 
+    from .review import add_commands as add_review_commands
+
+    add_review_commands(commands)
     commands.add_parser("sandbox", add_help=False, help="run the local Genesys Cloud API emulator over HTTP "
                                                         "(genesys-nb sandbox --help)")
     return parser
@@ -365,7 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     _setup_logging(getattr(args, "verbose", False))
     try:
-        return COMMANDS[args.action](args, out, err)
+        handler = getattr(args, "handler", None) or COMMANDS[args.action]
+        return handler(args, out, err)
     except KeyboardInterrupt as exc:
         hint = " Run the same command with --resume to continue." if getattr(exc, "resume_hint", False) else ""
         print(f"\ngenesys-nb: interrupted.{hint}", file=err)
