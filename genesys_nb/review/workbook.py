@@ -38,6 +38,7 @@ WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "str
 DECISIONS = ("keep", "revoke", "fix")
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
+EXCEL_MAX_ROWS = 1_048_575  # rows below the header
 _MIN_CHARS, _MAX_CHARS = 8, 70
 _SUMMARY_MAX_CHARS = 30  # blocks share the Summary's columns: long text goes last in a block and overflows
 _TABLE_STYLE = "Table Style Light 9"
@@ -80,6 +81,10 @@ def write_workbook(path: str | os.PathLike[str], title: str, blocks: Sequence[Bl
     import xlsxwriter
 
     target = check_xlsx_target(path, overwrite=overwrite)
+    for sheet in sheets:
+        if sheet.frame.height > EXCEL_MAX_ROWS:
+            raise ExportError(f"The sheet {sheet.name} would have {sheet.frame.height:,} rows; an Excel sheet holds "
+                              f"{EXCEL_MAX_ROWS:,}. Review the frame in polars, or write it with write_parquet.")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.stem}.{os.getpid()}.partial.xlsx")
     try:
