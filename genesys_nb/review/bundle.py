@@ -176,8 +176,9 @@ def summary_text(r: Review) -> str:
     sev = ", ".join(f"{s} {r.findings.filter(pl.col('severity') == s).height}" for s in SEVERITIES)
     lines.append(f"findings: {r.findings.height} ({sev})")
     width = max(len(x.id) for x in RULES)
+    counts = r.counts()
     for x in RULES:
-        count = "not run" if x.id in r.not_run else f"{r.counts()[x.id]:>6,}"
+        count = "not run" if x.id in r.not_run else f"{counts[x.id]:>6,}"
         lines.append(f"  {x.id:<{width}}  {x.severity:<6}  {count}")
     if r.diff is not None:
         lines.append(f"changes since {r.previous.path if r.previous else '?'} "
