@@ -24,6 +24,13 @@ __all__ = [
 ]
 
 
+#: Names that need polars (snapshots, access reviews), loaded on first use: name -> module. ``gnb.review`` is the
+#: ``genesys_nb.review`` package itself, which is callable as ``gnb.review(new, previous=None)`` (importing a
+#: subpackage sets the package attribute of the same name, so a separate function could not keep that name).
+_LAZY = {"open_snapshot": ".snapshot", "Snapshot": ".snapshot", "findings": ".review", "RULES": ".review",
+         "diff": ".review", "SnapshotDiff": ".review", "Review": ".review"}
+
+
 def __getattr__(name: str):
     """``gnb.widgets`` (the notebook panels) and ``gnb.active_with_email`` (a polars filter) load on first use, so
     that ``import genesys_nb`` needs neither ipywidgets nor polars."""
@@ -31,6 +38,10 @@ def __getattr__(name: str):
 
     if name == "widgets":
         return importlib.import_module(".widgets", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    if name == "review":
+        return importlib.import_module(".review", __name__)
     if name == "active_with_email":
         return importlib.import_module("._tables.filters", __name__).active_with_email
     raise AttributeError(f"module 'genesys_nb' has no attribute {name!r}")

@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="genesys-nb", formatter_class=_Formatter, epilog=EXAMPLES,
                                      description=_wrap(ABOUT))
     parser.add_argument("--version", action="version", version=f"genesys-nb {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{users,snapshot,sql,sandbox}")
+    commands = parser.add_subparsers(dest="command", metavar="{users,snapshot,sql,review,diff,sandbox}")
 
     users = commands.add_parser("users", help="export, count or show the org's users", formatter_class=_Formatter,
                                 description=_wrap(ABOUT_USERS), epilog=EXAMPLES)
@@ -236,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import snapshot as snapshot_commands
 
     snapshot_commands.add_commands(commands, conn, _Formatter, _wrap)
+    from .review import add_commands as add_review_commands
+
+    add_review_commands(commands)
     commands.add_parser("sandbox", add_help=False, help="run the local Genesys Cloud API emulator over HTTP "
                                                         "(genesys-nb sandbox --help)")
     return parser
@@ -429,8 +432,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     _setup_logging(getattr(args, "verbose", False))
     try:
-        run = getattr(args, "run", None) or COMMANDS[args.action]
-        return run(args, out, err)
+        handler = getattr(args, "handler", None) or COMMANDS[args.action]
+        return handler(args, out, err)
     except KeyboardInterrupt as exc:
         resumable = getattr(exc, "resume_hint", None)  # set by `users export`: whether a checkpoint was kept
         hint = {True: " Run the same command with --resume to continue.",

@@ -32,7 +32,7 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: 
     snap.add_argument("--plan", action="store_true",
                       help="print the requests the snapshot would send, and the time the rate limit allows, then stop")
     snap.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
-    snap.set_defaults(run=run_snapshot)
+    snap.set_defaults(handler=run_snapshot)
 
     sql = commands.add_parser("sql", formatter_class=formatter, help="query a snapshot folder with SQL",
                               description=wrap(ABOUT_SQL))
@@ -41,7 +41,7 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: 
     sql.add_argument("--format", choices=("table", "csv", "ndjson"), default="table", help="output format")
     sql.add_argument("-n", "--rows", type=int, default=50, metavar="N",
                      help="rows shown in table format (default 50; csv and ndjson print every row)")
-    sql.set_defaults(run=run_sql)
+    sql.set_defaults(handler=run_sql)
 
 
 def _tables(args: argparse.Namespace) -> Any:

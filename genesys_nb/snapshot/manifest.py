@@ -1,0 +1,199 @@
+"""``manifest.json``: what a snapshot holds, as a typed dataclass that the writer writes and every reader reads.
+
+The JSON shape is the one of ``docs/snapshot-tables.md``. Times are UTC datetimes in Python and ISO 8601 with ``Z``
+in the file. Keys this version does not know are kept in ``extra`` and written back, so a newer writer's additions
+survive a round trip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ..errors import ConfigError
+from .tables import COMPLETE, FORMAT, FORMAT_VERSION, SKIPPED, STATUSES, table_file
+
+__all__ = ["Manifest", "TableEntry", "OrgRef", "format_time", "parse_time"]
+
+
+def format_time(value: dt.datetime | None) -> str | None:
+    """A timezone-aware datetime as ISO 8601 UTC with ``Z`` (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ConfigError(f"Snapshot times must be timezone-aware (UTC), not the naive datetime {value!r}.")
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(text: Any, what: str) -> dt.datetime | None:
+    """ISO 8601 text (``Z`` or an offset) as a UTC datetime; ``None`` stays ``None``."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ConfigError(f"{what} must be an ISO 8601 time such as 2026-12-02T10:00:00Z, not {text!r}.")
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{what} is not an ISO 8601 time: {text!r}.") from None
+    if value.tzinfo is None:
+        raise ConfigError(f"{what} has no time zone: {text!r} (snapshot times are UTC, ending in Z).")
+    return value.astimezone(dt.timezone.utc)
+
+
+def _count(value: Any, what: str, *, optional: bool = False) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{what} must be a whole number of 0 or more, not {value!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    """The organisation a snapshot was taken of."""
+
+    id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    """One table of the manifest: complete (with its Parquet file) or skipped (with why)."""
+
+    status: str
+    rows: int = 0
+    file: str | None = None
+    api_total: int | None = None
+    requests: int = 0
+    reason: str | None = None
+    missing_permission: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    _KEYS = ("status", "file", "rows", "api_total", "requests", "reason", "missing_permission")
+
+    @classmethod
+    def complete(cls, name: str, rows: int, *, api_total: int | None = None, requests: int = 0) -> TableEntry:
+        """A table written in full to ``<name>.parquet``."""
+        return cls(COMPLETE, rows=rows, file=table_file(name), api_total=api_total, requests=requests)
+
+    @classmethod
+    def skipped(cls, reason: str, *, missing_permission: str | None = None, requests: int = 0) -> TableEntry:
+        """A table that could not be read (e.g. ``403 Forbidden``): no file, and the reason."""
+        return cls(SKIPPED, reason=reason, missing_permission=missing_permission, requests=requests)
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status == COMPLETE
+
+    def why_skipped(self) -> str:
+        """The reason in words, with the missing permission when the API named one."""
+        text = self.reason or "no reason recorded"
+        return f"{text}, missing permission {self.missing_permission}" if self.missing_permission else text
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.file is not None:
+            out["file"] = self.file
+        out.update(rows=self.rows, api_total=self.api_total, requests=self.requests)
+        if self.status == SKIPPED:
+            out.update(reason=self.reason, missing_permission=self.missing_permission)
+        return {**out, **self.extra}
+
+    @classmethod
+    def from_dict(cls, name: str, data: Any) -> TableEntry:
+        what = f"tables.{name}"
+        if not isinstance(data, dict):
+            raise ConfigError(f"{what} must be an object, not {data!r}.")
+        status = data.get("status")
+        if status not in STATUSES:
+            raise ConfigError(f"{what}.status must be one of {', '.join(STATUSES)}, not {status!r}.")
+        file = data.get("file")
+        if status == COMPLETE and not isinstance(file, str):
+            raise ConfigError(f"{what} is complete but names no file.")
+        return cls(status=status, file=file, rows=_count(data.get("rows", 0), f"{what}.rows"),
+                   api_total=_count(data.get("api_total"), f"{what}.api_total", optional=True),
+                   requests=_count(data.get("requests", 0), f"{what}.requests"),
+                   reason=data.get("reason"), missing_permission=data.get("missing_permission"),
+                   extra={k: v for k, v in data.items() if k not in cls._KEYS})
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a snapshot holds: the org, when it was taken, what was asked and sent, and each table's status."""
+
+    org: OrgRef
+    started: dt.datetime
+    finished: dt.datetime | None
+    tables: dict[str, TableEntry]
+    tool_version: str = ""
+    api_host: str | None = None
+    query: dict[str, Any] = field(default_factory=dict)
+    plan: dict[str, Any] = field(default_factory=dict)
+    requests_sent: int | None = None
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    _KEYS = ("format", "format_version", "tool_version", "org", "api_host", "started", "finished", "query", "plan",
+             "requests_sent", "tables")
+
+    @property
+    def complete_tables(self) -> tuple[str, ...]:
+        return tuple(name for name, entry in self.tables.items() if entry.is_complete)
+
+    @property
+    def skipped_tables(self) -> dict[str, TableEntry]:
+        return {name: entry for name, entry in self.tables.items() if not entry.is_complete}
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"format": self.format, "format_version": self.format_version, "tool_version": self.tool_version,
+               "org": {"id": self.org.id, "name": self.org.name}, "api_host": self.api_host,
+               "started": format_time(self.started), "finished": format_time(self.finished), "query": self.query,
+               "plan": self.plan, "requests_sent": self.requests_sent,
+               "tables": {name: entry.as_dict() for name, entry in self.tables.items()}}
+        return {**out, **self.extra}
+
+    def to_json(self) -> str:
+        """The manifest as ``manifest.json``'s text (indented, keys in the contract's order)."""
+        return orjson.dumps(self.as_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Manifest:
+        """Parse ``manifest.json``'s text; anything that is not a genesys-nb snapshot manifest raises ConfigError."""
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise ConfigError(f"The manifest is not valid JSON ({exc}).") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            found = data.get("format") if isinstance(data, dict) else None
+            raise ConfigError(f"This is not a genesys-nb snapshot manifest (format {found!r}, expected {FORMAT!r}).")
+        version = data.get("format_version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ConfigError(f"The manifest's format_version must be a whole number, not {version!r}.")
+        if version > FORMAT_VERSION:
+            raise ConfigError(f"The snapshot has format version {version}; this genesys-nb reads up to version "
+                              f"{FORMAT_VERSION}. Upgrade genesys-nb to read it.")
+        return cls._from_dict(data)
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> Manifest:
+        org = data.get("org")
+        if not isinstance(org, dict) or not isinstance(org.get("id"), str) or not org["id"]:
+            raise ConfigError(f"The manifest's org must be an object with an id, not {org!r}.")
+        tables = data.get("tables")
+        if not isinstance(tables, dict):
+            raise ConfigError(f"The manifest's tables must be an object of table names, not {tables!r}.")
+        started = parse_time(data.get("started"), "started")
+        if started is None:
+            raise ConfigError("The manifest has no start time (started).")
+        return cls(org=OrgRef(org["id"], org.get("name")), started=started,
+                   finished=parse_time(data.get("finished"), "finished"),
+                   tables={str(name): TableEntry.from_dict(str(name), entry) for name, entry in tables.items()},
+                   tool_version=str(data.get("tool_version") or ""), api_host=data.get("api_host"),
+                   query=dict(data.get("query") or {}), plan=dict(data.get("plan") or {}),
+                   requests_sent=_count(data.get("requests_sent"), "requests_sent", optional=True),
+                   format=data["format"], format_version=data["format_version"],
+                   extra={k: v for k, v in data.items() if k not in cls._KEYS})

@@ -1,0 +1,97 @@
+"""``genesys-nb review`` and ``genesys-nb diff`` on snapshot folders written by helpers_snapshots."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from genesys_nb.cli.app import main
+from genesys_nb.review.diff import KINDS
+
+from helpers_snapshots import EXPECTED, EXPECTED_CHANGES, acme, acme_next, write_snapshot, acme_next_rows
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    return str(acme(root / "q2")), str(acme_next(root / "q3"))
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_review_prints_the_counts_per_rule(capsys, pair):
+    code, out, err = run(capsys, "review", pair[0])
+    assert code == 0, err
+    assert "Access review of Acme Test Org (org-acme)" in out
+    for rule_id, rows in EXPECTED.items():
+        assert any(line.split()[:3] == [rule_id, line.split()[1], str(len(rows))] for line in out.splitlines()), \
+            rule_id
+    assert "changes since" not in out
+
+
+def test_review_with_previous_and_xlsx_writes_the_workbook(capsys, pair, tmp_path):
+    target = tmp_path / "out" / "review.xlsx"
+    code, out, err = run(capsys, "review", pair[1], "--previous", pair[0], "--xlsx", str(target))
+    assert code == 0, err
+    assert f"wrote {target}" in out
+    for kind in KINDS:
+        assert any(line.split() == [kind, str(len(EXPECTED_CHANGES[kind]))] for line in out.splitlines()), kind
+    assert openpyxl.load_workbook(target).sheetnames[:2] == ["Summary", "Findings"]
+    code, out, err = run(capsys, "review", pair[1], "--xlsx", str(target))
+    assert code == 2 and "exists; pass --overwrite to replace it" in err
+    assert run(capsys, "review", pair[1], "--xlsx", str(target), "--overwrite")[0] == 0
+
+
+def test_review_options_change_the_answer(capsys, pair):
+    code, out, _ = run(capsys, "review", pair[0], "--stale-days", "150", "--admin-roles", "Agent")
+    assert code == 0
+    counts = {line.split()[0]: line.split()[-1] for line in out.splitlines() if line.startswith("  ")}
+    assert counts["stale_login"] == "1" and counts["admin_role_inactive"] == "1"
+    code, out, _ = run(capsys, "review", pair[0], "--today", "2026-07-30")
+    assert "findings as of 2026-07-30 00:00 UTC" in out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--stale-days", "-3"], "--stale-days: must be 0 or more"),
+    (["--stale-days", "soon"], "is not a whole number of days"),
+    (["--today", "tomorrow"], "--today must be a date"),
+    (["--admin-roles", "Root"], "--admin-roles names roles the snapshot does not have: Root"),
+    (["--xlsx", "out.csv"], "--xlsx: The workbook must be an .xlsx file"),
+])
+def test_review_errors_speak_of_flags(capsys, pair, argv, words):
+    code, _, err = run(capsys, "review", pair[0], *argv)
+    assert code == 2
+    assert words in err
+
+
+def test_review_of_a_folder_that_is_not_a_snapshot(capsys, tmp_path):
+    code, _, err = run(capsys, "review", str(tmp_path))
+    assert code == 2 and "is not a snapshot: it has no manifest.json" in err
+
+
+def test_diff_prints_the_change_counts_and_writes_xlsx(capsys, pair, tmp_path):
+    code, out, err = run(capsys, "diff", pair[0], pair[1], "--xlsx", str(tmp_path / "d.xlsx"))
+    assert code == 0, err
+    assert "changes in Acme Test Org" in out
+    for kind in KINDS:
+        assert any(line.split() == [kind, str(len(EXPECTED_CHANGES[kind]))] for line in out.splitlines()), kind
+    assert openpyxl.load_workbook(tmp_path / "d.xlsx").sheetnames[0] == "Summary"
+
+
+def test_diff_refuses_two_orgs_and_the_wrong_order(capsys, pair, tmp_path):
+    other = write_snapshot(tmp_path / "other", acme_next_rows(), org=("org-2", "Other"))
+    code, _, err = run(capsys, "diff", pair[0], str(other))
+    assert code == 2 and "two different orgs" in err
+    code, _, err = run(capsys, "diff", pair[1], pair[0])
+    assert code == 2 and "pass the older snapshot first" in err
+
+
+def test_help_lists_the_commands(capsys):
+    assert main(["--help"]) == 0
+    assert "review" in capsys.readouterr().out
+    assert main(["review", "--help"]) == 0
+    assert "--previous OLD" in capsys.readouterr().out

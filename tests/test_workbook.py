@@ -1,0 +1,178 @@
+"""The sign-off workbook, read back with openpyxl: sheets, cell types, text that stays text, frozen headers,
+autofilters, and the atomic, no-overwrite write."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+
+import genesys_nb as gnb
+from genesys_nb.errors import ConfigError, ExportError
+from genesys_nb.review.diff import KINDS
+
+from helpers_snapshots import EXPECTED, EXPECTED_CHANGES, FINISHED, NEXT_FINISHED, acme, acme_next, acme_rows
+
+DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "=HYPERLINK(\"http://x.test\",\"x\")"]
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    root = tmp_path_factory.mktemp("wb")
+    old, new = acme(root / "q2"), acme_next(root / "q3")
+    review = gnb.review(new, previous=old)
+    path = review.to_excel(root / "out" / "review.xlsx")
+    return review, openpyxl.load_workbook(path)
+
+
+def header(ws) -> list[str]:
+    return [c.value for c in next(ws.iter_rows(min_row=1, max_row=1))]
+
+
+def column(ws, name: str) -> list:
+    i = header(ws).index(name)
+    return [row[i] for row in ws.iter_rows(min_row=2)]
+
+
+def test_sheets_summary_findings_each_rule_and_each_change_kind(book):
+    review, wb = book
+    rules_found = [r.id for r in gnb.RULES if review.counts()[r.id]]
+    kinds = [k for k in KINDS if EXPECTED_CHANGES[k]]
+    assert wb.sheetnames == ["Summary", "Findings", *rules_found, *kinds]
+    assert set(rules_found) == set(EXPECTED)  # the next quarter still has something for every rule
+
+
+def test_findings_sheet_has_every_finding_and_empty_decision_columns(book):
+    review, wb = book
+    ws = wb["Findings"]
+    assert header(ws) == [*review.findings.columns, "decision", "comment"]
+    assert ws.max_row == review.findings.height + 1
+    assert {c.value for c in column(ws, "decision")} == {None}
+    assert [c.value for c in column(ws, "user_id")] == review.findings["user_id"].to_list()
+    (validation,) = ws.data_validations.dataValidation
+    assert validation.formula1 == '"keep,revoke,fix"'
+
+
+def test_each_rule_sheet_holds_that_rules_rows(book):
+    review, wb = book
+    for rule, frame in review.findings_by_rule().items():
+        assert {c.value for c in column(wb[rule], "rule")} == {rule}
+        assert wb[rule].max_row == frame.height + 1
+
+
+def test_headers_are_frozen_and_filtered_and_columns_readable(book):
+    _, wb = book
+    for name in wb.sheetnames[1:]:
+        ws = wb[name]
+        assert ws.freeze_panes == "A2", name
+        (table,) = ws.tables.values()
+        assert table.autoFilter is not None and table.autoFilter.ref == table.ref
+        widths = [ws.column_dimensions[c.column_letter].width for c in ws[1]]
+        assert all(8 <= w <= 80 for w in widths), (name, widths)
+    detail = wb["Findings"].column_dimensions[chr(ord("A") + header(wb["Findings"]).index("detail"))].width
+    assert detail > 40
+
+
+def test_dates_are_real_excel_dates(book):
+    review, wb = book
+    logins = [c for c in column(wb["Findings"], "date_last_login") if c.value is not None]
+    assert logins and all(c.is_date and isinstance(c.value, dt.datetime) for c in logins)
+    expected = review.findings["date_last_login"].drop_nulls().dt.replace_time_zone(None).to_list()
+    assert [c.value for c in logins] == expected
+    summary = wb["Summary"]
+    finished = [c for row in summary.iter_rows() for c in row if c.is_date and c.value is not None]
+    assert NEXT_FINISHED.replace(tzinfo=None) in [c.value for c in finished]
+    assert FINISHED.replace(tzinfo=None) in [c.value for c in finished]
+
+
+def test_text_that_looks_like_a_formula_stays_text(book):
+    _, wb = book
+    names = column(wb["Findings"], "name")
+    rupert = [c for c in names if c.value == "=1+1 Rupert"]
+    assert rupert and all(c.data_type == "s" for c in rupert)
+    emails = [c for c in column(wb["Findings"], "email") if c.value == "@rupert@acme.test"]
+    assert emails and all(c.data_type == "s" for c in emails)
+    formulas = [c for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+
+
+def test_every_dangerous_beginning_is_written_as_text(tmp_path):
+    rows = acme_rows()
+    for u, name in zip(rows["users"], DANGEROUS):
+        if u["state"] != "active":
+            continue
+        u["name"] = name
+    rows["users"][8]["name"] = DANGEROUS[0]  # Heidi (no_email) found for sure
+    from helpers_snapshots import write_snapshot
+
+    review = gnb.review(write_snapshot(tmp_path / "s", rows))
+    wb = openpyxl.load_workbook(review.to_excel(tmp_path / "r.xlsx"))
+    cells = [c for c in column(wb["Findings"], "name") if c.value in DANGEROUS]
+    assert {c.value for c in cells} >= {DANGEROUS[0]}
+    assert all(c.data_type == "s" for c in cells)
+    assert not [c for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_summary_shows_org_times_tables_rules_changes_and_sign_off(book):
+    review, wb = book
+    text = [c.value for row in wb["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert text[0] == "Access review of Acme Test Org"
+    for needed in ("org-acme", "users", "rows_match_api_total", "admin_role_inactive", "joiners",
+                   "reviewer", "decision", "date"):
+        assert needed in text, needed
+    rows = list(wb["Summary"].iter_rows(values_only=True))
+    users_row = next(r for r in rows if r[0] == "users" and r[1] == "complete")
+    assert users_row[2:5] == (review.snapshot.rows("users"), review.snapshot.manifest.tables["users"].api_total,
+                              "yes")
+    rule_row = next(r for r in rows if r[0] == "admin_role_inactive")
+    assert rule_row[1:3] == ("high", review.counts()["admin_role_inactive"])
+    joiners_row = next(r for r in rows if r[0] == "joiners")
+    assert joiners_row[1] == len(EXPECTED_CHANGES["joiners"])
+
+
+def test_an_existing_file_is_kept_unless_overwrite(tmp_path, book):
+    review, _ = book
+    target = tmp_path / "r.xlsx"
+    target.write_bytes(b"keep me")
+    with pytest.raises(ExportError, match="exists; pass overwrite=True"):
+        review.to_excel(target)
+    assert target.read_bytes() == b"keep me"
+    review.to_excel(target, overwrite=True)
+    assert openpyxl.load_workbook(target).sheetnames[0] == "Summary"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.xlsx"]  # no partial file left
+
+
+def test_a_failed_write_leaves_nothing_under_the_final_name(tmp_path, book, monkeypatch):
+    review, _ = book
+    from genesys_nb.review import workbook
+
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(workbook, "_data_sheet", boom)
+    with pytest.raises(RuntimeError):
+        review.to_excel(tmp_path / "r.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_xlsx_names_are_accepted(tmp_path, book):
+    review, _ = book
+    with pytest.raises(ConfigError, match="must be an .xlsx file"):
+        review.to_excel(tmp_path / "r.csv")
+
+
+def test_a_review_without_findings_still_has_an_empty_findings_sheet(tmp_path):
+    from helpers_snapshots import clean
+
+    wb = openpyxl.load_workbook(gnb.review(clean(tmp_path / "c")).to_excel(tmp_path / "c.xlsx"))
+    assert wb.sheetnames == ["Summary", "Findings"]
+    assert header(wb["Findings"])[:3] == ["rule", "severity", "user_id"]
+
+
+def test_a_diff_writes_its_own_workbook(tmp_path):
+    d = gnb.diff(acme(tmp_path / "a"), acme_next(tmp_path / "b"))
+    wb = openpyxl.load_workbook(d.to_excel(tmp_path / "d.xlsx"))
+    assert wb.sheetnames == ["Summary", *(k for k in KINDS if EXPECTED_CHANGES[k])]
+    changes = wb["changes"]
+    assert changes.max_row == len(EXPECTED_CHANGES["changes"]) + 1 and changes.freeze_panes == "A2"
