@@ -65,11 +65,7 @@ def run_snapshot(args: argparse.Namespace, out: Any, err: Any) -> int:
             return 0
         snap = client.snapshot(args.dir, tables, resume=args.resume, overwrite=args.overwrite, strict=args.strict,
                                progress=not args.no_progress)
-    import orjson
-
-    from ..snapshot.writer import MANIFEST
-
-    print(summary_table(orjson.loads((snap.path / MANIFEST).read_bytes())), file=out)
+    print(summary_table(snap.manifest.as_dict()), file=out)
     return 0
 
 

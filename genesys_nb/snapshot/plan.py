@@ -21,12 +21,10 @@ from ..resources import users as users_resource
 from ..resources.base import ListingSpec
 from ..resources.divisions import divisions_spec
 from ..resources.licenses import licenses_spec
+from .tables import DERIVED, LISTED, TABLE_NAMES, USER_EXPAND
 
-__all__ = ["TABLES", "LISTED", "DERIVED", "SnapshotPlan", "TablePlan", "plan_snapshot", "check_tables",
-           "USERS_EXPAND", "DEFAULT_RATE_PER_MINUTE"]
+__all__ = ["SnapshotPlan", "TablePlan", "plan_snapshot", "check_tables", "DEFAULT_RATE_PER_MINUTE"]
 
-#: The expand values of the users table: skills, languages, roles and groups come with the users, not per user.
-USERS_EXPAND = ("authorization", "groups", "skills", "languages", "dateLastLogin")
 USERS_PAGE_SIZE = 500
 GROUP_PAGE_SIZE = 100
 #: Grants and group members are asked for in pages this large when the API takes them (no maximum is documented;
@@ -37,14 +35,7 @@ QUEUE_MEMBER_PAGE_SIZE = queues.MEMBERS_MAX_PAGE_SIZE
 #: Genesys Cloud's documented default rate limit for one OAuth client.
 DEFAULT_RATE_PER_MINUTE = 300
 
-#: table -> the resource that lists it.
-LISTED = {"users": "users", "divisions": "divisions", "roles": "roles", "role_grants": "role_grants",
-          "groups": "groups", "group_members": "group_members", "queues": "queues", "queue_members": "queue_members",
-          "user_licenses": "licenses"}
-#: table -> the tables it is computed from (no request of its own).
-DERIVED = {"user_roles": ("role_grants", "group_members"), "user_skills": ("users",), "user_languages": ("users",)}
-TABLES = ("users", "divisions", "roles", "role_grants", "user_roles", "groups", "group_members", "queues",
-          "queue_members", "user_skills", "user_languages", "user_licenses")
+TABLES = TABLE_NAMES
 
 
 class Api(Protocol):
@@ -172,7 +163,7 @@ class _Planner:
 
     def _users(self) -> TablePlan:
         total = self.total(users_resource.USERS_PATH, {"state": "any"})
-        spec = users_resource.users_spec(expand=USERS_EXPAND, page_size=USERS_PAGE_SIZE)
+        spec = users_resource.users_spec(expand=USER_EXPAND, page_size=USERS_PAGE_SIZE)
         return TablePlan("users", _pages(total, USERS_PAGE_SIZE), total, spec=spec)
 
     def _simple(self, name: str, path: str, spec: ListingSpec, with_total: bool = True) -> TablePlan:

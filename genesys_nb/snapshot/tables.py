@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from .._tables.schema import user_schema
+from ..resources import REGISTRY
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST_FILE", "USER_EXPAND", "TABLES", "TABLE_NAMES", "STATUSES",
-           "COMPLETE", "SKIPPED", "ALL_DIVISIONS", "DIRECT", "table_file", "schema_of", "empty_table"]
+           "COMPLETE", "SKIPPED", "ALL_DIVISIONS", "DIRECT", "LISTED", "DERIVED", "table_file", "schema_of",
+           "empty_table"]
 
 #: ``manifest.json``'s ``format`` marker and the newest format version this toolkit reads and writes.
 FORMAT = "genesys-nb-snapshot"
@@ -30,36 +31,36 @@ DIRECT = "direct"
 #: The expand values the users table is listed with.
 USER_EXPAND = ("authorization", "groups", "skills", "languages", "dateLastLogin")
 
+#: Tables listed from the API: table -> the resource that lists it (its columns are the table's).
+LISTED: dict[str, str] = {"users": "users", "divisions": "divisions", "roles": "roles", "role_grants": "role_grants",
+                          "groups": "groups", "group_members": "group_members", "queues": "queues",
+                          "queue_members": "queue_members", "user_licenses": "licenses"}
+#: Tables computed from others in the snapshot (no request of their own): table -> the tables they need.
+DERIVED: dict[str, tuple[str, ...]] = {"user_roles": ("role_grants", "group_members"), "user_skills": ("users",),
+                                       "user_languages": ("users",)}
+
 _S = pl.String
-_TS = pl.Datetime("us", "UTC")
-_B = pl.Boolean
-_I = pl.Int64
 _F = pl.Float64
+_DERIVED_SCHEMAS = {
+    "user_roles": pl.Schema({"user_id": _S, "role_id": _S, "division_id": _S, "via": _S}),
+    "user_skills": pl.Schema({"user_id": _S, "skill_id": _S, "skill_name": _S, "proficiency": _F, "state": _S}),
+    "user_languages": pl.Schema({"user_id": _S, "language_id": _S, "language_name": _S, "proficiency": _F,
+                                 "state": _S}),
+}
+_ORDER = ("users", "divisions", "roles", "role_grants", "user_roles", "groups", "group_members", "queues",
+          "queue_members", "user_skills", "user_languages", "user_licenses")
 
 
-def _schema(**columns: pl.DataType | type[pl.DataType]) -> pl.Schema:
-    return pl.Schema(columns)
+def _schema(name: str) -> pl.Schema:
+    if name in DERIVED:
+        return _DERIVED_SCHEMAS[name]
+    table = REGISTRY[LISTED[name]].table
+    assert table is not None
+    return table.polars_schema(USER_EXPAND if name == "users" else ())
 
 
 #: Every table of a snapshot with its columns and types, in the contract's order.
-TABLES: dict[str, pl.Schema] = {
-    "users": user_schema(USER_EXPAND),
-    "divisions": _schema(division_id=_S, name=_S, description=_S, home_division=_B),
-    "roles": _schema(role_id=_S, name=_S, description=_S, default_role_id=_S, permissions=pl.List(_S),
-                     user_count=_I, default=_B, base=_B),
-    "role_grants": _schema(role_id=_S, subject_id=_S, subject_type=_S, subject_name=_S, division_id=_S,
-                           division_name=_S),
-    "user_roles": _schema(user_id=_S, role_id=_S, division_id=_S, via=_S),
-    "groups": _schema(group_id=_S, name=_S, description=_S, state=_S, type=_S, visibility=_S, member_count=_I,
-                      roles_enabled=_B, date_modified=_TS),
-    "group_members": _schema(group_id=_S, user_id=_S),
-    "queues": _schema(queue_id=_S, name=_S, division_id=_S, division_name=_S, member_count=_I, date_created=_TS,
-                      date_modified=_TS),
-    "queue_members": _schema(queue_id=_S, user_id=_S, joined=_B, member_by=_S, ring_number=_I, routing_status=_S),
-    "user_skills": _schema(user_id=_S, skill_id=_S, skill_name=_S, proficiency=_F, state=_S),
-    "user_languages": _schema(user_id=_S, language_id=_S, language_name=_S, proficiency=_F, state=_S),
-    "user_licenses": _schema(user_id=_S, license_id=_S),
-}
+TABLES: dict[str, pl.Schema] = {name: _schema(name) for name in _ORDER}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 
 

@@ -25,14 +25,13 @@ from .._version import __version__
 from ..errors import ConfigError, ExportError, PermissionDenied
 from ..resources import REGISTRY
 from ..resources.base import ListingSpec
-from .plan import DERIVED, LISTED, SnapshotPlan, TablePlan, check_tables, plan_snapshot
+from .manifest import Manifest
+from .plan import SnapshotPlan, TablePlan, check_tables, plan_snapshot
+from .tables import DERIVED, FORMAT, FORMAT_VERSION, LISTED, MANIFEST_FILE, table_file
 
-__all__ = ["write_snapshot", "MANIFEST", "FORMAT", "FORMAT_VERSION", "partial_path"]
+__all__ = ["write_snapshot", "partial_path"]
 
-MANIFEST = "manifest.json"
 PLAN_FILE = "plan.json"
-FORMAT = "genesys-nb-snapshot"
-FORMAT_VERSION = 1
 
 
 def _now() -> str:
@@ -102,9 +101,9 @@ def _load_plan(partial: Path) -> SnapshotPlan:
 def _write_listed(client: Any, partial: Path, name: str, plan: TablePlan, *, resume: bool,
                   progress: bool) -> dict[str, Any]:
     """List one table into ``<partial>/<name>.parquet``; its manifest entry."""
-    entry: dict[str, Any] = {"status": "complete", "file": f"{name}.parquet", "rows": 0,
+    entry: dict[str, Any] = {"status": "complete", "file": table_file(name), "rows": 0,
                              "api_total": plan.api_total, "requests": 0}
-    target = partial / f"{name}.parquet"
+    target = partial / table_file(name)
     if target.exists():  # finished by an earlier run
         entry["rows"] = pl.scan_parquet(target).select(pl.len()).collect().item()
         entry.update(_read_side(partial, name))
@@ -130,8 +129,8 @@ def _read_side(partial: Path, name: str) -> dict[str, Any]:
 def _derive(partial: Path, name: str) -> pl.DataFrame:
     """A derived table from the listed ones in the partial folder."""
     if name == "user_roles":
-        grants = pl.scan_parquet(partial / "role_grants.parquet")
-        members = pl.scan_parquet(partial / "group_members.parquet").select("group_id", "user_id")
+        grants = pl.scan_parquet(partial / table_file("role_grants"))
+        members = pl.scan_parquet(partial / table_file("group_members")).select("group_id", "user_id")
         direct = grants.filter(pl.col("subject_type") == "user").select(
             pl.col("subject_id").alias("user_id"), "role_id", "division_id", pl.lit("direct").alias("via"))
         via_groups = grants.filter(pl.col("subject_type") == "group").join(
@@ -139,7 +138,7 @@ def _derive(partial: Path, name: str) -> pl.DataFrame:
             "user_id", "role_id", "division_id", pl.col("subject_id").alias("via"))
         return pl.concat([direct, via_groups]).unique(maintain_order=True).collect()
     column, prefix = {"user_skills": ("skills", "skill"), "user_languages": ("languages", "language")}[name]
-    return (pl.scan_parquet(partial / "users.parquet").select(pl.col("id").alias("user_id"), column)
+    return (pl.scan_parquet(partial / table_file("users")).select(pl.col("id").alias("user_id"), column)
             .explode(column).drop_nulls(column).unnest(column)
             .select("user_id", pl.col("id").alias(f"{prefix}_id"), pl.col("name").alias(f"{prefix}_name"),
                     "proficiency", "state").collect())
@@ -154,8 +153,8 @@ def _write_derived(partial: Path, name: str, listed: dict[str, dict[str, Any]]) 
     frame = _derive(partial, name)
     tmp = partial / f"{name}.parquet.tmp"
     frame.write_parquet(tmp)
-    os.replace(tmp, partial / f"{name}.parquet")
-    return {"status": "complete", "file": f"{name}.parquet", "rows": frame.height, "api_total": None, "requests": 0}
+    os.replace(tmp, partial / table_file(name))
+    return {"status": "complete", "file": table_file(name), "rows": frame.height, "api_total": None, "requests": 0}
 
 
 def _skipped(plan: TablePlan) -> dict[str, Any]:
@@ -198,7 +197,7 @@ def write_snapshot(client: Any, path: str | os.PathLike, *, tables: Sequence[str
             from .plan import _missing
             entries[name] = _skipped(TablePlan(name, skipped=f"forbidden (HTTP 403): {exc.api_message or exc}",
                                                missing_permission=_missing(exc) or REGISTRY[LISTED[name]].permission))
-            (partial / f"{name}.parquet").unlink(missing_ok=True)
+            (partial / table_file(name)).unlink(missing_ok=True)
     for name in plan.tables:
         if name in DERIVED:
             entries[name] = _write_derived(partial, name, entries)
@@ -236,9 +235,9 @@ def _finish(partial: Path, final: Path, manifest: dict[str, Any], overwrite: boo
     for leftover in list(partial.iterdir()):
         if leftover.name in (PLAN_FILE, "started.json") or leftover.name.endswith(".done.json"):
             leftover.unlink()
-    tmp = partial / (MANIFEST + ".tmp")
-    tmp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-    os.replace(tmp, partial / MANIFEST)
+    tmp = partial / (MANIFEST_FILE + ".tmp")
+    tmp.write_text(Manifest.from_json(orjson.dumps(manifest)).to_json())  # the one serialisation of a manifest
+    os.replace(tmp, partial / MANIFEST_FILE)
     if final.exists() and overwrite:
         old = final.with_name(final.name + ".replaced")
         os.replace(final, old)
