@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from genesys_nb.cli.app import main
-from genesys_nb.review.diff import KINDS
+from genesys_nb._review.diff import KINDS
 
 from helpers_snapshots import EXPECTED, EXPECTED_CHANGES, acme, acme_next, write_snapshot, acme_next_rows
 

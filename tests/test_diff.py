@@ -7,7 +7,7 @@ import pytest
 
 import genesys_nb as gnb
 from genesys_nb.errors import ConfigError
-from genesys_nb.review.diff import KINDS
+from genesys_nb._review.diff import KINDS
 
 from helpers_snapshots import EXPECTED_CHANGES, acme, acme_next, acme_next_rows, acme_rows, write_snapshot
 

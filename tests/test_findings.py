@@ -10,8 +10,8 @@ import pytest
 
 import genesys_nb as gnb
 from genesys_nb.errors import ConfigError
-from genesys_nb.review.findings import FINDING_SCHEMA
-from genesys_nb.review.rules import RULE_IDS, SEVERITIES
+from genesys_nb._review.findings import FINDING_SCHEMA
+from genesys_nb._review.rules import RULE_IDS, SEVERITIES
 
 from helpers_snapshots import (ADMIN_ROLES, EXPECTED, FINISHED, ROLES, acme, acme_rows, clean, user,
                                write_snapshot)
@@ -102,7 +102,7 @@ def test_stale_days_moves_the_cutoff(acme_snap):
 
 
 def test_default_admin_roles_follow_the_documented_definition(acme_snap):
-    from genesys_nb.review.findings import run_findings
+    from genesys_nb._review.findings import run_findings
 
     assert set(run_findings(acme_snap).admin_role_ids) == ADMIN_ROLES
 

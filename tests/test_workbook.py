@@ -10,7 +10,7 @@ import pytest
 
 import genesys_nb as gnb
 from genesys_nb.errors import ConfigError, ExportError
-from genesys_nb.review.diff import KINDS
+from genesys_nb._review.diff import KINDS
 
 from helpers_snapshots import EXPECTED, EXPECTED_CHANGES, FINISHED, NEXT_FINISHED, acme, acme_next, acme_rows
 
@@ -145,7 +145,7 @@ def test_an_existing_file_is_kept_unless_overwrite(tmp_path, book):
 
 def test_a_failed_write_leaves_nothing_under_the_final_name(tmp_path, book, monkeypatch):
     review, _ = book
-    from genesys_nb.review import workbook
+    from genesys_nb._review import workbook
 
     def boom(*a, **k):
         raise RuntimeError("disk on fire")

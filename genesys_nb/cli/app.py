@@ -30,6 +30,7 @@ from ..errors import (
     PermissionDenied,
 )
 from .._http.regions import region_names, resolve_hosts
+from ..resources import users as users_resource
 
 __all__ = ["main", "build_parser"]
 
@@ -160,7 +161,7 @@ def _listing_options(*, page_size: bool = True) -> argparse.ArgumentParser:
     return p
 
 
-STATES = ("any", "active", "inactive", "deleted")
+STATES = (users_resource.STATES[-1], *users_resource.STATES[:-1])  # "any" first: the default
 
 
 def _whole(minimum: int):

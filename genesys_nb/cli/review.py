@@ -67,7 +67,7 @@ def add_commands(subparsers: Any) -> None:
 
 def _check_xlsx(args: argparse.Namespace) -> None:
     """The workbook's path is checked before any work, in flag words."""
-    from ..review.workbook import check_xlsx_target
+    from .._review.workbook import check_xlsx_target
 
     if args.xlsx is None:
         return
@@ -78,7 +78,7 @@ def _check_xlsx(args: argparse.Namespace) -> None:
 
 
 def cmd_review(args: argparse.Namespace, out: Any, err: Any) -> int:
-    from ..review.bundle import review
+    from .._review.bundle import review
 
     _check_xlsx(args)
     admin = [a.strip() for a in args.admin_roles.split(",") if a.strip()] if args.admin_roles is not None else None
@@ -93,8 +93,8 @@ def cmd_review(args: argparse.Namespace, out: Any, err: Any) -> int:
 
 
 def cmd_diff(args: argparse.Namespace, out: Any, err: Any) -> int:
-    from ..review.bundle import diff_lines
-    from ..review.diff import diff
+    from .._review.bundle import diff_lines
+    from .._review.diff import diff
 
     _check_xlsx(args)
     changes = diff(args.old, args.new)

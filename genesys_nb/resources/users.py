@@ -119,6 +119,9 @@ EXPANDS = ("routingStatus", "presence", "integrationPresence", "conversationSumm
            "externalContactsSettings", "groups", "customAttributes", "profileSkills", "certifications", "locations",
            "skills", "languages", "languagePreference", "employerInfo", "biography", "dateLastLogin",
            "dateWelcomeSent")
+#: The expands an access snapshot lists users with: roles, groups, skills and languages come with each user, so
+#: nothing is ever asked per user.
+ACCESS_EXPAND = ("authorization", "groups", "skills", "languages", "dateLastLogin")
 MAX_PAGE_SIZE = 500
 SEARCH_MAX_PAGE_SIZE = 100
 INACTIVE_CAP = 10_000

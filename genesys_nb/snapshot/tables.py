@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..resources import REGISTRY
+from ..resources.users import ACCESS_EXPAND
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST_FILE", "USER_EXPAND", "TABLES", "TABLE_NAMES", "STATUSES",
            "COMPLETE", "SKIPPED", "ALL_DIVISIONS", "DIRECT", "LISTED", "DERIVED", "table_file", "schema_of",
@@ -29,7 +30,7 @@ ALL_DIVISIONS = "*"
 DIRECT = "direct"
 
 #: The expand values the users table is listed with.
-USER_EXPAND = ("authorization", "groups", "skills", "languages", "dateLastLogin")
+USER_EXPAND = ACCESS_EXPAND
 
 #: Tables listed from the API: table -> the resource that lists it (its columns are the table's).
 LISTED: dict[str, str] = {"users": "users", "divisions": "divisions", "roles": "roles", "role_grants": "role_grants",
