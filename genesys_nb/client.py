@@ -323,6 +323,7 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
     auth = ExplainedAuth(Credentials(resolved.client_id or "", resolved.client_secret or ""), hosts.token_url, http,
                          policy=policy, sleep=sleep, origin=resolved.origin(),
                          sandbox_clients=list(sb.clients) if sb is not None else None,
+                         sandbox_hint=resolved.sandbox_hint(),
                          region_label=hosts.region.replace("_", "-") if hosts.region else None,
                          region_hint=hosts.region.replace("_", "-") if hosts.region else None)
     return Client(hosts, auth, http=http, policy=policy, governor=RateGovernor(enabled=pace, sleep=sleep), sandbox=sb,

@@ -117,6 +117,15 @@ class Resolved:
     profile: Profile | None = None
     sources: Mapping[str, Source] = field(default_factory=dict)
 
+    def sandbox_hint(self) -> str:
+        """How to fall back to the sandbox's demo client, in the words of the interface that gave the client."""
+        kinds = {s.kind for s in self.sources.values()}
+        if "flag" in kinds or "prompt" in kinds:
+            return "Leave out --client-id (and a profile's credentials) to use its demo client"
+        if "panel" in kinds:
+            return "Leave the panel's Client id and Secret empty to use its demo client"
+        return "Leave out client_id= and client_secret= (and a profile's credentials) to use its demo client"
+
     def origin(self) -> str:
         """``the client id and secret came from profile 'prod' in ...``: for refusals."""
         cid, secret = self.sources.get("client_id"), self.sources.get("client_secret")
@@ -279,9 +288,10 @@ class ExplainedAuth(ClientCredentialsAuth):
     sandbox (then the message names neither regions nor hosts)."""
 
     def __init__(self, *args: Any, origin: str, sandbox_clients: Sequence[str] | None = None,
-                 region_label: str | None = None, **kw: Any) -> None:
+                 sandbox_hint: str = "", region_label: str | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self._origin = origin
+        self._sandbox_hint = sandbox_hint
         self._sandbox_clients = tuple(sandbox_clients) if sandbox_clients is not None else None
         self._region_label = region_label
 
@@ -300,9 +310,8 @@ class ExplainedAuth(ClientCredentialsAuth):
         if self._sandbox_clients is not None:
             what = (f"the sandbox has no client {self.client_id!r}" if unknown
                     else "the client id or secret is wrong")
-            return (f"Authentication failed on the sandbox: {what}. {self._origin}. Connect without a client id "
-                    f"and secret to use its demo client, or use one of its clients: "
-                    f"{', '.join(self._sandbox_clients)}.")
+            return (f"Authentication failed on the sandbox: {what}. {self._origin}. {self._sandbox_hint}, or use "
+                    f"one of its clients: {', '.join(self._sandbox_clients)}.")
         what = "the client id is not known there" if unknown else "the client id or secret is wrong"
         where = f"region {self._region_label}" if self._region_label else "the org of the configured login host"
         note = (f" (arguments win over a profile and over {ENV_ID} / {ENV_SECRET})"
