@@ -91,8 +91,8 @@ def profile_files(environ: Mapping[str, str] | None = None) -> list[Path]:
 def _header_line(text: str, name: str, own: bool) -> int | None:
     """The line of a profile's ``[name]`` or ``[profiles.name]`` header, for messages that point at it."""
     quoted = rf"(?:{re.escape(name)}|\"{re.escape(name)}\"|'{re.escape(name)}')"
-    prefix = rf"{OWN_TABLE}\s*\.\s*" if own else ""
-    match = re.search(rf"^\s*\[\s*{prefix}{quoted}\s*\]", text, re.MULTILINE | re.IGNORECASE)
+    prefix = rf"{OWN_TABLE}[ \t]*\.[ \t]*" if own else ""
+    match = re.search(rf"^[ \t]*\[[ \t]*{prefix}{quoted}[ \t]*\]", text, re.MULTILINE | re.IGNORECASE)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
