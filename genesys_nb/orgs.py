@@ -8,6 +8,7 @@ kept with its name and does not stop the others.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -199,7 +200,8 @@ class _Bars:
 
     def __init__(self, orgs: list[str], *, enabled: bool) -> None:
         self._bars: dict[str, Any] = {}
-        if not enabled:
+        # tqdm reads TQDM_DISABLE once, when it is first imported; read it for every run instead.
+        if not enabled or os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes"):
             return
         from tqdm.auto import tqdm
 
