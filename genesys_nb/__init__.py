@@ -5,6 +5,8 @@
         df = client.users().to_polars()
         snap = client.snapshot("snapshots/2026-q4")     # every access table, one Parquet file each
     gnb.review(snap).to_excel("review.xlsx")
+    gnb.profiles()                                     # the profiles of ~/.gc/config.toml and genesys-nb's own file
+    gnb.across(["prod", "test"], lambda c: c.users().to_polars()).concat()   # many orgs at once, an org column
 
 This module is the public face: everything else in the package is private and may change. Names that need polars
 (frames, exports, snapshots, reviews) load on first use, so ``import genesys_nb`` needs neither polars nor pandas.
@@ -23,7 +25,10 @@ from ._paging.fanout import FanOutStream
 from ._paging.spec import ListingSpec
 from ._paging.stream import Page, Stream, StreamStats
 from ._version import __version__
+from ._http.profiles import Profile
+from ._http.profiles import list_profiles as profiles
 from .client import Client, FanOutRecordStream, RecordStream, connect
+from .orgs import AcrossResult, across
 from .errors import (AuditQueryError, AuthenticationError, BadRequest, ConfigError, DeepPagingLimit, ExportError,
                      GenesysError, NetworkError, NotFound, PagingError, PermissionDenied, RateLimited, ServerError)
 
@@ -48,7 +53,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 __all__ = [
     "connect", "Client", "RecordStream", "FanOutRecordStream", "Stream", "FanOutStream", "Page", "StreamStats",
-    "ListingSpec", "RetryPolicy", "REGIONS", "__version__",
+    "ListingSpec", "RetryPolicy", "REGIONS", "__version__", "profiles", "Profile", "across", "AcrossResult",
     "GenesysError", "ConfigError", "AuthenticationError", "PermissionDenied", "NotFound", "BadRequest",
     "RateLimited", "ServerError", "NetworkError", "PagingError", "DeepPagingLimit", "ExportError", "AuditQueryError",
     "widgets", *_LAZY,

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._http.auth import ClientCredentialsAuth, Credentials, StaticTokenAuth, TokenSource
+from ._http.credentials import ExplainedAuth, Resolved, Source, resolve
 from ._http.governor import RateGovernor
 from ._http.regions import Hosts, resolve_hosts
 from ._http.retrying import RetryPolicy
@@ -46,9 +48,6 @@ __all__ = ["connect", "Client", "RecordStream", "FanOutRecordStream", "TableView
 
 log = logging.getLogger("genesys_nb.client")
 
-ENV_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
-ENV_SECRET = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
-ENV_REGION = "GENESYSCLOUD_REGION"
 SANDBOX_API = "http://api.sandbox.localhost"
 USER_AGENT = "genesys-nb/0.1"
 
@@ -376,61 +375,97 @@ def _from_sdk(api_client: Any) -> tuple[str, str, str | None, str | None]:
 
 def connect(region: str | None = None, *, client_id: str | None = None, client_secret: str | None = None,
             api_url: str | None = None, login_url: str | None = None, sandbox: bool | Mapping[str, Any] | None = None,
-            api_client: Any = None, timeout: float = 30.0, retry: RetryPolicy | None = None,
-            pace: bool = True, transport: httpx.BaseTransport | None = None,
+            profile: str | None = None, api_client: Any = None, timeout: float = 30.0,
+            retry: RetryPolicy | None = None, pace: bool = True, transport: httpx.BaseTransport | None = None,
             sleep: Callable[[float], None] = time.sleep) -> Client:
     """Connect to a Genesys Cloud org, or to the built-in sandbox.
 
-    Credentials come from the arguments, then ``GENESYSCLOUD_OAUTHCLIENT_ID`` / ``GENESYSCLOUD_OAUTHCLIENT_SECRET``;
-    the region from the argument (``"eu-west-1"``, ``"eu_west_1"`` or ``"mypurecloud.ie"``), then
-    ``GENESYSCLOUD_REGION``; or give ``api_url=`` (and optionally ``login_url=``). ``sandbox=True`` (or a dict of
-    sandbox settings such as ``{"users": 50_000, "latency_ms": 100, "http": True}``) starts the local emulator;
-    ``api_client=`` adopts an authenticated official-SDK ``ApiClient``'s host and token; it is renewed when refused
-    if ``client_id=``/``client_secret=`` are given too (the SDK does not keep client-credentials secrets). Nothing is sent until the
-    first request; every argument is checked before that. ``pace=False`` turns off client-side rate pacing.
+    Each setting comes from the arguments first, then the ``profile=`` named in a profile file (the Genesys Cloud
+    CLI's ``~/.gc/config.toml`` or genesys-nb's own, see :func:`genesys_nb.profiles`), then the environment:
+    ``GENESYSCLOUD_OAUTHCLIENT_ID`` / ``GENESYSCLOUD_OAUTHCLIENT_SECRET`` and ``GENESYSCLOUD_REGION``. A region may
+    be ``"eu-west-1"``, ``"eu_west_1"`` or ``"mypurecloud.ie"``; or give ``api_url=`` (and optionally
+    ``login_url=``). ``sandbox=True`` (or a dict of sandbox settings such as ``{"users": 50_000, "seed": 7,
+    "latency_ms": 100, "http": True}``: each seed is a different org) starts the local emulator; it never reads the
+    environment's credentials, and checks credentials given to it like a real org. ``api_client=`` adopts an
+    authenticated official-SDK ``ApiClient``'s host and token; it is renewed when refused if
+    ``client_id=``/``client_secret=`` are given too (the SDK does not keep client-credentials secrets). Nothing is
+    sent until the first request; every argument is checked before that. ``pace=False`` turns off client-side rate
+    pacing.
     """
     policy = retry or RetryPolicy()
+    if api_client is not None:
+        if sandbox or api_url or region or profile:
+            raise ConfigError("api_client= adopts an SDK ApiClient's host and token: do not combine it with a region, "
+                              "api_url, profile or sandbox.")
+        return _adopt(api_client, client_id, client_secret, policy=policy, timeout=timeout, pace=pace,
+                      transport=transport, sleep=sleep)
+    resolved = resolve(region=region, api_url=api_url, login_url=login_url, client_id=client_id,
+                       client_secret=client_secret, sandbox=sandbox, profile=profile)
     sb = None
-    adopted: str | None = None  # a token taken over from an SDK ApiClient
-    if sandbox:
-        if api_client is not None or api_url or region:
-            raise ConfigError("sandbox= starts the local emulator: do not combine it with a region, api_url or api_client.")
-        from .sandbox import Churn, Faults, Sandbox  # the one place the client starts the sandbox
-
-        settings = dict(sandbox) if isinstance(sandbox, Mapping) else {}
-        over_http = bool(settings.pop("http", False))
-        for name, kind in (("faults", Faults), ("churn", Churn)):  # plain dicts are welcome in notebooks
-            if isinstance(settings.get(name), Mapping):
-                settings[name] = kind(**settings[name])
-        sb = Sandbox(**settings)
-        if over_http:
-            hosts = resolve_hosts(api_url=sb.serve())
-        else:
-            hosts = resolve_hosts(api_url=SANDBOX_API)
-            transport = transport or sb.transport()
-        client_id = client_id or sb.default_client.client_id
-        if client_secret is None:
-            client_secret = sb.clients[client_id].client_secret if client_id in sb.clients else "unknown"
-    elif api_client is not None:
-        host, adopted, sdk_id, sdk_secret = _from_sdk(api_client)
-        if not (client_id and client_secret):  # credentials given as well: renew with them when the token is refused
-            client_id, client_secret = sdk_id, sdk_secret
-        hosts = resolve_hosts(api_url=host)
+    if resolved.sandbox is not None:
+        sb, hosts, transport, resolved = _start_sandbox(resolved, transport)
     else:
-        region = region or (None if api_url else os.environ.get(ENV_REGION))
-        hosts = resolve_hosts(region, api_url=api_url, login_url=login_url)
-        client_id = client_id or os.environ.get(ENV_ID)
-        client_secret = client_secret or os.environ.get(ENV_SECRET)
-    http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), headers={"User-Agent": USER_AGENT},
-                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), transport=transport)
-    auth: TokenSource
-    if adopted is not None and not client_id:  # a token from another grant: usable until it expires, not renewable
-        auth = StaticTokenAuth(adopted)
-    else:
-        auth = ClientCredentialsAuth(Credentials(client_id or "", client_secret or ""), hosts.token_url, http,
-                                     policy=policy, sleep=sleep,
-                                     region_hint=hosts.region.replace("_", "-") if hosts.region else None)
-        if adopted is not None:
-            auth.adopt(adopted)  # the SDK's token first; renewed with the credentials when refused
+        assert resolved.hosts is not None
+        hosts = resolved.hosts
+    http = _http_client(timeout, transport)
+    auth = ExplainedAuth(Credentials(resolved.client_id or "", resolved.client_secret or ""), hosts.token_url, http,
+                         policy=policy, sleep=sleep, origin=resolved.origin(),
+                         sandbox_clients=list(sb.clients) if sb is not None else None,
+                         sandbox_hint=resolved.sandbox_hint(),
+                         region_label=hosts.region.replace("_", "-") if hosts.region else None,
+                         region_hint=hosts.region.replace("_", "-") if hosts.region else None)
     return Client(hosts, auth, http=http, policy=policy, governor=RateGovernor(enabled=pace, sleep=sleep), sandbox=sb,
                   sleep=sleep)
+
+
+def _http_client(timeout: float, transport: httpx.BaseTransport | None) -> httpx.Client:
+    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), headers={"User-Agent": USER_AGENT},
+                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), transport=transport)
+
+
+def _start_sandbox(resolved: Resolved, transport: httpx.BaseTransport | None) -> tuple[Any, Hosts, Any, Resolved]:
+    """Start the emulator with the resolved settings; a client id or secret left out is the sandbox's own."""
+    from .sandbox import Churn, Faults, Sandbox  # the one place the client starts the sandbox
+
+    settings = dict(resolved.sandbox or {})
+    over_http = bool(settings.pop("http", False))
+    for name, kind in (("faults", Faults), ("churn", Churn)):  # plain dicts are welcome in notebooks
+        if isinstance(settings.get(name), Mapping):
+            settings[name] = kind(**settings[name])
+    try:
+        sb = Sandbox(**settings)
+    except (TypeError, ValueError) as exc:
+        came = resolved.sources.get("sandbox")
+        raise ConfigError(f"Bad sandbox settings{f' in {came}' if came else ''}: {exc}.") from None
+    if over_http:
+        hosts = resolve_hosts(api_url=sb.serve())
+    else:
+        hosts = resolve_hosts(api_url=SANDBOX_API)
+        transport = transport or sb.transport()
+    client_id, secret, found = resolved.client_id, resolved.client_secret, dict(resolved.sources)
+    if not client_id:
+        client_id = sb.default_client.client_id
+        found["client_id"] = Source("sandbox", f"the sandbox's demo client ({client_id})")
+    if secret is None:
+        known = sb.clients.get(client_id)
+        secret = known.client_secret if known else "unknown"
+        found["client_secret"] = Source("sandbox", "the sandbox's own record of that client")
+    return sb, hosts, transport, replace(resolved, client_id=client_id, client_secret=secret, sources=found)
+
+
+def _adopt(api_client: Any, client_id: str | None, client_secret: str | None, *, policy: RetryPolicy, timeout: float,
+           pace: bool, transport: httpx.BaseTransport | None, sleep: Callable[[float], None]) -> Client:
+    """A client on an official-SDK ApiClient's host and token (renewable when client credentials are known)."""
+    host, adopted, sdk_id, sdk_secret = _from_sdk(api_client)
+    if not (client_id and client_secret):  # credentials given as well: renew with them when the token is refused
+        client_id, client_secret = sdk_id, sdk_secret
+    hosts = resolve_hosts(api_url=host)
+    http = _http_client(timeout, transport)
+    auth: TokenSource
+    if not client_id:  # a token from another grant: usable until it expires, not renewable
+        auth = StaticTokenAuth(adopted)
+    else:
+        auth = ClientCredentialsAuth(Credentials(client_id, client_secret or ""), hosts.token_url, http,
+                                     policy=policy, sleep=sleep)
+        auth.adopt(adopted)  # the SDK's token first; renewed with the credentials when refused
+    return Client(hosts, auth, http=http, policy=policy, governor=RateGovernor(enabled=pace, sleep=sleep), sleep=sleep)

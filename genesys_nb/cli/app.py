@@ -15,7 +15,6 @@ import argparse
 import getpass
 import json
 import logging
-import os
 import re
 import sys
 import textwrap
@@ -29,14 +28,11 @@ from ..errors import (
     GenesysError,
     PermissionDenied,
 )
-from .._http.regions import region_names, resolve_hosts
+from .._http.credentials import ENV_ID, ENV_REGION, ENV_SECRET
+from .._http.regions import region_names
 from ..resources import users as users_resource
 
 __all__ = ["main", "build_parser"]
-
-ENV_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
-ENV_SECRET = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
-ENV_REGION = "GENESYSCLOUD_REGION"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_API, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -51,6 +47,9 @@ examples:
   genesys-nb users count --region eu-west-1
   genesys-nb users export users.ndjson --region eu-west-1 --expand groups,skills,dateLastLogin
   genesys-nb users export active.csv --region eu-west-1 --where 'state == "active" and email != null'
+
+  # a profile of the Genesys Cloud CLI (~/.gc/config.toml) or of genesys-nb (see the README)
+  genesys-nb users count --profile prod
 
   # an export that stopped (network, rate limit, Ctrl-C): run the same command again with --resume
   genesys-nb users export users.parquet --region eu-west-1 --resume
@@ -129,17 +128,21 @@ def shell_message(exc: BaseException) -> str:
 
 def _connection_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    g = p.add_argument_group("connection (credentials: GENESYSCLOUD_OAUTHCLIENT_ID / _SECRET; the secret is never a "
-                             "flag)")
+    g = p.add_argument_group(f"connection (flags first, then --profile, then ${ENV_ID} / ${ENV_SECRET} / "
+                             f"${ENV_REGION}; the secret is never a flag)")
+    g.add_argument("--profile", action="append", metavar="NAME",
+                   help="a profile of ~/.gc/config.toml (the Genesys Cloud CLI's) or of genesys-nb's profiles.toml "
+                        "(or the file in $GENESYS_NB_PROFILES)")
     g.add_argument("--region", help=f"Genesys Cloud region, e.g. us-east-1, eu-west-1 or mypurecloud.ie "
                                     f"(default: ${ENV_REGION})")
     g.add_argument("--api-url", help="API base URL instead of a region, e.g. https://api.mypurecloud.de")
     g.add_argument("--login-url", help="login (token) base URL, when it cannot be derived from --api-url")
-    g.add_argument("--client-id", help=f"OAuth client id (default: ${ENV_ID}); the secret comes from ${ENV_SECRET} "
-                                       f"or a prompt")
-    g.add_argument("--sandbox", action="store_true", help="use the built-in emulator instead of a real org")
-    g.add_argument("--sandbox-users", type=_positive_or_zero, default=1000, metavar="N",
-                   help="users in the sandbox org (default 1000)")
+    g.add_argument("--client-id", help=f"OAuth client id (default: ${ENV_ID}); the secret comes from the profile, "
+                                       f"${ENV_SECRET} or a prompt")
+    g.add_argument("--sandbox", action="store_true",
+                   help=f"use the built-in emulator instead of a real org (it ignores ${ENV_ID} / ${ENV_SECRET})")
+    g.add_argument("--sandbox-users", type=_positive_or_zero, default=None, metavar="N",
+                   help="users in the sandbox org (default 1000, or the sandbox profile's)")
     g.add_argument("-v", "--verbose", action="store_true", help="log what the client does (fallbacks, retries)")
     return p
 
@@ -251,28 +254,33 @@ HEAD_COLUMNS = ("name", "email", "state", "title", "department", "division_name"
 
 
 def _connect(args: argparse.Namespace) -> Any:
+    """The client the connection flags ask for, resolved as connect() resolves (flags, profile, environment)."""
     import genesys_nb as gnb
+    from .._http.credentials import resolve, sources
 
+    names = args.profile or []
+    if len(names) > 1:
+        raise ConfigError(f"This command works on one org: give one --profile, not {len(names)} "
+                          f"({', '.join(names)}).")
+    sandbox: Any = None
     if args.sandbox:
-        if args.region or args.api_url or args.login_url:
-            raise ConfigError("--sandbox runs the local emulator: do not combine it with --region, --api-url or "
-                              "--login-url.")
-        return gnb.connect(sandbox={"users": args.sandbox_users}, client_id=args.client_id)
-    # Where to connect is checked first: a typo in the region should not wait for a secret prompt.
-    resolve_hosts(None if args.api_url else (args.region or os.environ.get(ENV_REGION)), api_url=args.api_url,
-                  login_url=args.login_url)
-    client_id = args.client_id or os.environ.get(ENV_ID)
-    if not client_id:
-        raise ConfigError(f"No OAuth client id: pass --client-id or set {ENV_ID} (and {ENV_SECRET}). To try the "
-                          f"toolkit without an org, add --sandbox.")
-    secret = os.environ.get(ENV_SECRET)
-    if not secret:
-        if not sys.stdin.isatty():
-            raise ConfigError(f"No OAuth client secret: set {ENV_SECRET} (the command line never takes the secret as "
-                              f"an option).")
-        secret = getpass.getpass(f"OAuth client secret for {client_id}: ")
-    return gnb.connect(args.region, client_id=client_id, client_secret=secret, api_url=args.api_url,
-                       login_url=args.login_url)
+        sandbox = {"users": args.sandbox_users} if args.sandbox_users is not None else True
+    # Where to connect is checked first (in resolve): a typo in the region should not wait for a secret prompt.
+    resolved = resolve(region=args.region, api_url=args.api_url, login_url=args.login_url, client_id=args.client_id,
+                       sandbox=sandbox, profile=names[0] if names else None, interface="flag", ask_secret=_ask_secret)
+    with sources(resolved.sources):
+        if resolved.sandbox is not None:
+            return gnb.connect(sandbox=resolved.sandbox or True, client_id=resolved.client_id,
+                               client_secret=resolved.client_secret)
+        return gnb.connect(resolved.region, client_id=resolved.client_id, client_secret=resolved.client_secret,
+                           api_url=resolved.api_url, login_url=resolved.login_url)
+
+
+def _ask_secret(client_id: str) -> str | None:
+    """The secret typed at a terminal (not echoed), or None when stdin is not a terminal."""
+    if not sys.stdin.isatty():
+        return None
+    return getpass.getpass(f"OAuth client secret for {client_id}: ")
 
 
 def _users(client: Any, args: argparse.Namespace, **extra: Any) -> Any:

@@ -8,11 +8,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .._http.credentials import ENV_ID, ENV_REGION, ENV_SECRET
 from ..errors import GenesysError
 
-ENV_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
-ENV_SECRET = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
-ENV_REGION = "GENESYSCLOUD_REGION"
+__all__ = ["ENV_ID", "ENV_REGION", "ENV_SECRET", "ipywidgets", "plain_error", "env_secrets", "status_html", "Panel"]
 
 
 def ipywidgets() -> Any:

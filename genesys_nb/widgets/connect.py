@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from .._http.credentials import given_by
 from .._http.regions import REGIONS, resolve_hosts
 from ._common import ENV_ID, ENV_REGION, ENV_SECRET, Panel, env_secrets, ipywidgets, plain_error
 
@@ -107,7 +108,8 @@ class ConnectPanel(Panel):
         self._set_status("Connecting…", "busy")
         client = None
         try:
-            client = self._connect(**self._arguments())
+            with given_by("panel"):  # refusals then name the panel's fields as where the credentials came from
+                client = self._connect(**self._arguments())
             org = client.organization()
             cursor = client.can_use_cursor()
         except Exception as exc:  # shown in the panel, never raised into the notebook as a traceback
