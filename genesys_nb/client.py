@@ -23,7 +23,8 @@ from ._paging.stream import Plan, Stream, check_max_items, fingerprint
 from ._http.regions import Hosts, resolve_hosts
 from ._http.retrying import RetryPolicy
 from ._paging.paginators import STRATEGIES, DetectingPaginator, SearchPaginator
-from ._http.transport import Transport
+from ._http.transport import Transport, http_client
+from ._http.urls import quote_segment
 from .resources.users import (QUERY_PATH, USERS_PATH, check_expand, check_page_size, check_state, check_strategy, user_plans)
 
 if TYPE_CHECKING:  # frames and exports are imported when first used: they pull in polars and pandas
@@ -136,7 +137,7 @@ class Client:
     def user(self, user_id: str, expand: Sequence[str] | str = ()) -> dict:
         """One user by id."""
         exp = check_expand(expand)
-        return self.get(f"{USERS_PATH}/{user_id}", {"expand": ",".join(exp)} if exp else None)
+        return self.get(f"{USERS_PATH}/{quote_segment(user_id, 'user_id')}", {"expand": ",".join(exp)} if exp else None)
 
     def can_use_cursor(self) -> bool:
         """Whether this OAuth client may use the exact cursor listing (directory:user:view in all divisions)."""
@@ -333,8 +334,7 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
         hosts = resolve_hosts(region, api_url=api_url, login_url=login_url)
         client_id = client_id or os.environ.get(ENV_ID)
         client_secret = client_secret or os.environ.get(ENV_SECRET)
-    http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), headers={"User-Agent": USER_AGENT},
-                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), transport=transport)
+    http = http_client(timeout, transport=transport, headers={"User-Agent": USER_AGENT})
     auth: TokenSource
     if adopted is not None and not client_id:  # a token from another grant: usable until it expires, not renewable
         auth = StaticTokenAuth(adopted)
