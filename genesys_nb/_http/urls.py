@@ -20,6 +20,7 @@ __all__ = ["API_PREFIX", "UrlRefused", "resolve", "is_api_path", "check_api_path
 API_PREFIX = "/api/v2/"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")  # control characters, spaces and backslashes (read as "/" by some servers)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # urlsplit silently drops some of these: refuse them before it
 
 
 class UrlRefused(ValueError):
@@ -77,8 +78,8 @@ def _api_path(path: str) -> str | None:
 def resolve(api_url: str, path_or_url: str) -> str:
     """The absolute URL for ``path_or_url`` on ``api_url`` (``scheme://host[:port]``); :class:`UrlRefused` when it
     names another origin, carries credentials, or is not an API path."""
-    if not isinstance(path_or_url, str) or not path_or_url:
-        raise UrlRefused(f"{path_or_url!r} is not an API path")
+    if not isinstance(path_or_url, str) or not path_or_url or _CONTROL.search(path_or_url):
+        raise UrlRefused(f"{shown(path_or_url) if isinstance(path_or_url, str) else path_or_url!r} is not an API path")
     try:
         parts = urlsplit(path_or_url)
         api = urlsplit(api_url)
@@ -100,7 +101,7 @@ def resolve(api_url: str, path_or_url: str) -> str:
 def is_api_path(value: object) -> bool:
     """True for a relative API path such as ``/api/v2/users?pageNumber=3`` (no scheme, no host, no ``..`` that
     leaves ``/api/v2/``): what a ``next_uri`` position read from a resume token or a checkpoint must be."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or _CONTROL.search(value):
         return False
     try:
         parts = urlsplit(value)
