@@ -108,10 +108,6 @@ class Credentials:
         self.client_id = client_id.strip()
         self._secret = client_secret.strip()
 
-    @property
-    def secret(self) -> str:
-        return self._secret
-
     def basic_header(self) -> str:
         return "Basic " + base64.b64encode(f"{self.client_id}:{self._secret}".encode("latin-1")).decode("ascii")
 
