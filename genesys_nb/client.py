@@ -22,7 +22,8 @@ from ._http.credentials import ExplainedAuth, Resolved, Source, resolve
 from ._http.governor import RateGovernor
 from ._http.regions import Hosts, resolve_hosts
 from ._http.retrying import RetryPolicy
-from ._http.transport import Transport
+from ._http.transport import Transport, http_client
+from ._http.urls import quote_segment
 from ._paging.fanout import FanOutStream
 from ._paging.stream import Stream, fingerprint
 from ._tables.schema import TableSchema
@@ -30,7 +31,6 @@ from .errors import ConfigError, NotFound, PermissionDenied
 from .resources import REGISTRY, ListingSpec, Resource, groups, queues, roles
 from .resources import users as users_resource
 from .resources.audits import audit_spec
-from .resources.base import quote_id
 from .resources.divisions import divisions_spec
 from .resources.generic import paginate_spec
 from .resources.licenses import licenses_spec
@@ -170,7 +170,7 @@ class Client:
     def user(self, user_id: str, expand: Sequence[str] | str = ()) -> dict:
         """One user by id."""
         exp = users_resource.check_expand(expand)
-        path = f"{users_resource.USERS_PATH}/{quote_id(user_id)}"
+        path = f"{users_resource.USERS_PATH}/{quote_segment(user_id, 'user_id')}"
         return self.get(path, {"expand": ",".join(exp)} if exp else None)
 
     def can_use_cursor(self) -> bool:
@@ -407,7 +407,7 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
     else:
         assert resolved.hosts is not None
         hosts = resolved.hosts
-    http = _http_client(timeout, transport)
+    http = http_client(timeout, transport=transport, headers={"User-Agent": USER_AGENT})
     auth = ExplainedAuth(Credentials(resolved.client_id or "", resolved.client_secret or ""), hosts.token_url, http,
                          policy=policy, sleep=sleep, origin=resolved.origin(),
                          sandbox_clients=list(sb.clients) if sb is not None else None,
@@ -416,11 +416,6 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
                          region_hint=hosts.region.replace("_", "-") if hosts.region else None)
     return Client(hosts, auth, http=http, policy=policy, governor=RateGovernor(enabled=pace, sleep=sleep), sandbox=sb,
                   sleep=sleep)
-
-
-def _http_client(timeout: float, transport: httpx.BaseTransport | None) -> httpx.Client:
-    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), headers={"User-Agent": USER_AGENT},
-                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), transport=transport)
 
 
 def _start_sandbox(resolved: Resolved, transport: httpx.BaseTransport | None) -> tuple[Any, Hosts, Any, Resolved]:
@@ -460,7 +455,7 @@ def _adopt(api_client: Any, client_id: str | None, client_secret: str | None, *,
     if not (client_id and client_secret):  # credentials given as well: renew with them when the token is refused
         client_id, client_secret = sdk_id, sdk_secret
     hosts = resolve_hosts(api_url=host)
-    http = _http_client(timeout, transport)
+    http = http_client(timeout, transport=transport, headers={"User-Agent": USER_AGENT})
     auth: TokenSource
     if not client_id:  # a token from another grant: usable until it expires, not renewable
         auth = StaticTokenAuth(adopted)

@@ -70,3 +70,42 @@ def test_missing_credentials_and_region_are_config_errors(monkeypatch):
         gnb.connect("us-east-1", client_id="x")
     with pytest.raises(gnb.ConfigError, match="client_secret"):
         gnb.connect("us-east-1", client_id="x", client_secret="   ")
+
+
+@pytest.mark.parametrize("url", ["https://user:pw-Otter-4471@api.mypurecloud.com", "https://api.mypurecloud.com@evil.example",
+                                 "https://:pw-Otter-4471@api.mypurecloud.com"])
+def test_credentials_in_api_url_are_refused_and_never_shown(url):
+    with pytest.raises(gnb.ConfigError, match="user name or password") as info:
+        gnb.connect(api_url=url, client_id="a", client_secret="b")
+    assert "pw-Otter-4471" not in str(info.value) and "evil.example" in str(info.value) or "api.mypurecloud" in str(info.value)
+    assert "pw-Otter-4471" not in str(info.value)
+
+
+def test_upper_case_hosts_are_normalised():
+    client = gnb.connect(api_url="HTTPS://API.MYPURECLOUD.COM", client_id="a", client_secret="b")
+    assert client.hosts.api_url == "https://api.mypurecloud.com"
+    assert client.hosts.token_url == "https://login.mypurecloud.com/oauth/token"
+    assert resolve_hosts(api_url="https://API.mypurecloud.ie:443/").api_url == "https://api.mypurecloud.ie:443"
+
+
+@pytest.mark.parametrize("url", ["https://api.mypurecloud.com:99999", "https://api.mypurecloud.com#x",
+                                 "https://api.mypure cloud.com", 42])
+def test_malformed_api_urls_are_config_errors(url):
+    with pytest.raises(gnb.ConfigError):
+        resolve_hosts(api_url=url)
+
+
+@pytest.mark.parametrize("region", [123, 1.5, ["us-east-1"]])
+def test_a_region_that_is_not_a_string_is_a_config_error(region):
+    with pytest.raises(gnb.ConfigError, match="region must be"):
+        gnb.connect(region, client_id="a", client_secret="b")
+
+
+@pytest.mark.parametrize("field", ["client_id", "client_secret"])
+def test_a_credential_that_cannot_be_sent_is_a_config_error_that_shows_nothing_of_it(field):
+    secret = "Emu-\u20ac\u4e2d-9931"  # euro sign and a CJK character: not Latin-1
+    kw = {"client_id": "a", "client_secret": "b", field: secret}
+    with pytest.raises(gnb.ConfigError, match=f"OAuth {field}") as info:
+        gnb.connect("us-east-1", **kw)
+    text = str(info.value) + repr(info.value)
+    assert "Emu" not in text and "\u20ac" not in text and "\u4e2d" not in text and "position" not in text

@@ -344,3 +344,90 @@ def test_an_api_host_that_does_not_exist_fails_at_once_but_is_retried_once_it_ha
     assert sleeps == []
     client.get("/api/v2/x")                     # the host answered: from now on a DNS failure is a passing fault
     assert client.get("/api/v2/x")["entities"] == [{"id": 1}] and len(sleeps) == 1
+
+
+# -- hostile answers, scripted (issue 15) ---------------------------------------------------------------------------
+@pytest.mark.parametrize("retry_after", ["0", "-5", "nan", "inf", "Wed, 21 Oct 2015 07:28:00 GMT", "0.001"])
+def test_a_retry_after_of_now_is_not_20_retries_in_a_second(retry_after):
+    sleeps = []
+    script = Script(lambda r: httpx.Response(429, headers={"Retry-After": retry_after}))
+    with pytest.raises(gnb.RateLimited):
+        client_for(script, sleeps).get("/api/v2/x")
+    assert len(sleeps) == 20 and min(sleeps) >= 1.0
+
+
+def test_a_5xx_retry_after_of_zero_still_backs_off():
+    sleeps = []
+    script = Script(lambda r: httpx.Response(503, headers={"Retry-After": "0"}))
+    with pytest.raises(gnb.ServerError):
+        client_for(script, sleeps, policy=RetryPolicy(base_delay=0.2, max_delay=1.0)).get("/api/v2/x")
+    assert len(sleeps) == 6 and min(sleeps) >= 0.2
+
+
+def test_max_elapsed_bounds_the_waits_of_a_request():
+    """The 10-minute limit is a deadline: no wait starts that would end past it (old code checked between attempts,
+    on the wall clock, and slept 20 x 100 s here)."""
+    sleeps, clock = [], [0.0]
+    script = Script(lambda r: httpx.Response(429, headers={"Retry-After": "100"}))
+    client = client_for(script, sleeps, policy=RetryPolicy(max_elapsed=600))
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    client.transport._sleep = client.governor._sleep = sleep
+    client.transport._clock = client.governor._clock = lambda: clock[0]
+    with pytest.raises(gnb.RateLimited):
+        client.get("/api/v2/x")
+    assert sum(sleeps) <= 600 and len(script.api_requests()) == 6
+
+
+def test_a_body_declared_larger_than_the_cap_is_refused_unread():
+    script = Script(lambda r: httpx.Response(200, content=b"[" + b"1," * 600_000 + b"1]"))
+    with pytest.raises(gnb.ServerError, match="RetryPolicy.max_body_bytes"):
+        client_for(script, policy=RetryPolicy(max_body_bytes=1_000_000)).get("/api/v2/x")
+    assert len(script.api_requests()) == 1
+
+
+def test_a_request_on_a_closed_client_is_a_clear_error():
+    client = client_for(Script(lambda r: page([])))
+    client.close()
+    with pytest.raises(gnb.ConfigError, match="client is closed"):
+        client.get("/api/v2/x")
+
+
+def test_path_parameters_are_quoted_into_one_segment():
+    script = Script(lambda r: httpx.Response(200, json={"id": "x"}))
+    client = client_for(script)
+    client.user("../authorization/roles")
+    assert script.api_requests()[-1].url.raw_path == b"/api/v2/users/..%2Fauthorization%2Froles"
+    for bad in ("..", ".", ""):
+        with pytest.raises(gnb.ConfigError):
+            client.user(bad)
+
+
+def test_api_path_validators_for_positions_read_back():
+    from genesys_nb._http.urls import check_api_path, is_api_path, quote_segment
+
+    assert is_api_path("/api/v2/users?pageNumber=3") and is_api_path("/api/v2/users/../groups")
+    for bad in ("http://evil/api/v2/x", "//evil/api/v2/x", "/api/v2/../../oauth/token", "/oauth/token", 3, None,
+                "/api/v2/%2e%2e/%2e%2e/oauth/token", "api/v2/x", "/api/v2/x\\..\\..", "/api/v2/x\n"):
+        assert not is_api_path(bad), bad
+    with pytest.raises(gnb.ConfigError, match="resume token position"):
+        check_api_path("http://evil/api/v2/x", "resume token position")
+    assert quote_segment("a/b c%") == "a%2Fb%20c%25" and quote_segment(42) == "42"
+
+
+@pytest.mark.parametrize("field, value", [("max_elapsed", -1), ("max_retry_after", float("nan")),
+                                          ("max_retry_after", float("inf")), ("max_fault_retries", -1),
+                                          ("max_fault_retries", 2.5), ("base_delay", float("nan")),
+                                          ("max_body_bytes", 0), ("max_elapsed", 0), ("default_retry_after", True)])
+def test_a_retry_policy_that_disables_its_guards_is_refused(field, value):
+    with pytest.raises(gnb.ConfigError, match=field):
+        RetryPolicy(**{field: value})
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), "30", True])
+def test_timeout_must_be_positive_seconds(timeout):
+    with pytest.raises(gnb.ConfigError, match="timeout="):
+        gnb.connect(api_url="http://127.0.0.1:9", client_id="a", client_secret="b", timeout=timeout)

@@ -11,13 +11,32 @@ and workers of a client.
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-__all__ = ["RateGovernor"]
+__all__ = ["RateGovernor", "PacingTimeout"]
+
+log = logging.getLogger("genesys_nb.governor")
+
+#: Rate headers outside these bounds are a server's mistake (or a hostile one) and are ignored: Genesys windows are
+#: a minute long; a huge quota (2**31 - 1 is announced when limiting is off) merely leaves pacing idle.
+PLAUSIBLE = {"inin-ratelimit-allowed": (1, 2**31), "inin-ratelimit-count": (0, 2**31),
+             "inin-ratelimit-reset": (0, 300)}
+MAX_HOLD = 180.0  # no pause the server asks for lasts longer than this (RetryPolicy.max_retry_after's default)
+_WHOLE = re.compile(r"\s*\d{1,12}\s*")
+
+
+class PacingTimeout(Exception):
+    """Pacing would make a request wait longer than it has left; ``wait`` is how long it would have waited."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"pacing needs {wait:.0f} s")
+        self.wait = wait
 
 
 class RateGovernor:
@@ -38,6 +57,7 @@ class RateGovernor:
         self._rtt_max = 0.0
         self.waited = 0.0
         self.waits = 0
+        self._ignored: set[str] = set()  # implausible headers already logged
 
     def __repr__(self) -> str:
         return f"RateGovernor(allowed={self.allowed}, window={self.window:g}s, enabled={self.enabled})"
@@ -48,8 +68,11 @@ class RateGovernor:
         spread = 0.0 if self._rtt_min is math.inf else self._rtt_max - self._rtt_min
         return min(spread, 5.0) + 0.05
 
-    def acquire(self) -> float:
-        """Block until a request may start; returns the send time to hand back to :meth:`observe`."""
+    def acquire(self, max_wait: float = math.inf) -> float:
+        """Block until a request may start; returns the send time to hand back to :meth:`observe`.
+
+        Raises :class:`PacingTimeout` instead of waiting longer than ``max_wait`` seconds in all."""
+        waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
@@ -64,6 +87,9 @@ class RateGovernor:
                 if wait <= 0:
                     self._sends.append(now)
                     return now
+                if waited + wait > max_wait:
+                    raise PacingTimeout(waited + wait)
+                waited += wait
                 self.waits += 1
                 self.waited += wait
             self._sleep(wait)
@@ -75,9 +101,7 @@ class RateGovernor:
             rtt = now - sent_at
             self._rtt_min = min(self._rtt_min, rtt)
             self._rtt_max = max(self._rtt_max, rtt)
-            allowed = _int(headers.get("inin-ratelimit-allowed"))
-            count = _int(headers.get("inin-ratelimit-count"))
-            reset = _int(headers.get("inin-ratelimit-reset"))
+            allowed, count, reset = (self._header(headers, name) for name in PLAUSIBLE)
             if allowed:
                 self.allowed = allowed
             if reset is not None and reset > self._max_reset_seen:
@@ -88,16 +112,25 @@ class RateGovernor:
                     and count > len(self._sends) + 1):
                 # The server counts more requests than we sent: someone else shares this token. Our own log cannot
                 # see those, so wait for the server's reset before sending more.
-                self._hold_until = max(self._hold_until, now + reset + self.pad)
+                self._hold_until = max(self._hold_until, now + min(reset + self.pad, MAX_HOLD))
 
     def hold(self, seconds: float) -> None:
-        """After a 429: hold every request of this client for ``seconds``."""
+        """After a 429: hold every request of this client for ``seconds`` (at most :data:`MAX_HOLD`)."""
         with self._lock:
-            self._hold_until = max(self._hold_until, self._clock() + seconds)
+            self._hold_until = max(self._hold_until, self._clock() + min(seconds, MAX_HOLD))
 
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(float(value)) if value is not None else None
-    except ValueError:
+    def _header(self, headers: Mapping[str, str], name: str) -> int | None:
+        """A rate header as a whole number within :data:`PLAUSIBLE` bounds; None when absent or implausible (the
+        first implausible value of each header is logged, never its text)."""
+        value = headers.get(name)
+        if value is None:
+            return None
+        low, high = PLAUSIBLE[name]
+        number = int(value) if _WHOLE.fullmatch(value) else None
+        if number is not None and low <= number <= high:
+            return number
+        if name not in self._ignored:
+            self._ignored.add(name)
+            log.warning("ignoring an implausible %s header (not a whole number from %d to %d); pacing goes on "
+                        "from what was seen before", name, low, high)
         return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
+from .urls import shown
 
 __all__ = ["REGIONS", "Hosts", "resolve_hosts", "region_names"]
 
@@ -58,8 +59,11 @@ def region_names() -> list[str]:
     return [name.replace("_", "-") for name in REGIONS]
 
 
-def _region_domain(region: str) -> tuple[str, str]:
+def _region_domain(region: object) -> tuple[str, str]:
     """Map any accepted spelling of a region to ``(enum_name, domain)``, or raise a ConfigError with a suggestion."""
+    if not isinstance(region, str):
+        raise ConfigError(f"region must be a region name such as 'us-east-1' or 'eu-west-1', not "
+                          f"{type(region).__name__} {region!r}.")
     raw = region.strip().lower()
     key = raw.removeprefix("https://").removeprefix("http://").strip("/")
     key = re.sub(r"^(api|login|apps)\.", "", key)
@@ -89,19 +93,33 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _check_url(url: str, what: str) -> str:
+def _check_url(url: object, what: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower-cased; a ConfigError (never showing a password) when it is not a
+    bare https host (or http to this machine), carries credentials, or names its host ambiguously."""
+    if not isinstance(url, str):
+        raise ConfigError(f"{what} must be a URL such as 'https://api.mypurecloud.com', not {type(url).__name__}.")
     url = url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{what} {url!r} is not a URL: give it as 'https://api.mypurecloud.com'.")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{what} {shown(url)!r} is not a URL: give it as 'https://api.mypurecloud.com'.") from None
+    if "@" in parts.netloc:
+        raise ConfigError(f"{what} {shown(url)!r} carries a user name or password before '@': the host would be the "
+                          f"part after it. Give the bare host (e.g. 'https://api.mypurecloud.com') and pass the "
+                          f"credentials as client_id=/client_secret=.")
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host or re.search(r"[\x00-\x20\x7f\\]", url):
+        raise ConfigError(f"{what} {shown(url)!r} is not a URL: give it as 'https://api.mypurecloud.com'.")
+    if scheme == "http" and not is_loopback(host):
         raise ConfigError(
             f"{what} {url!r} uses plain http to a host that is not this machine; credentials and tokens would "
             f"travel unencrypted. Use https:// (plain http is allowed only for loopback hosts such as 127.0.0.1)."
         )
-    if parts.path not in ("", "/") or parts.query:
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(f"{what} {url!r} should be a bare host, without a path or query (e.g. 'https://api.mypurecloud.com').")
-    return f"{parts.scheme}://{parts.netloc}"
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{netloc}" + (f":{port}" if port is not None else "")
 
 
 def derive_login_url(api_url: str) -> str:
@@ -111,6 +129,8 @@ def derive_login_url(api_url: str) -> str:
 
 def resolve_hosts(region: str | None = None, *, api_url: str | None = None, login_url: str | None = None) -> Hosts:
     """Resolve a region or explicit URLs into :class:`Hosts`, validating before any request is made."""
+    if api_url is not None and not isinstance(api_url, str):
+        api_url = _check_url(api_url, "api_url")  # raises: not a string
     if api_url:
         if region:
             raise ConfigError("Give either a region or api_url=, not both.")

@@ -1,32 +1,43 @@
 """Sends one API request and returns its parsed JSON, surviving what the real API does.
 
-Each attempt waits for the rate governor, takes a bearer token from the auth layer, and sends with httpx. A 401
-renews the token once and replays the request; 429, 5xx, network faults and 200s whose body is not JSON are retried
-per :class:`~genesys_nb._http.retrying.RetryPolicy`; anything else becomes a precise :mod:`genesys_nb.errors` exception.
-Bodies are parsed with orjson (or a caller's decoder) and never read as an empty page when they do not parse.
+A request goes through small steps, as httpx's ``send -> _send_handling_auth -> _send_single_request`` do:
+:meth:`Transport.request` resolves the URL (only API paths on the API host ever get the token, see
+:mod:`genesys_nb._http.urls`) and runs attempts under one :class:`~genesys_nb._http.retrying.Budget`;
+each attempt sends with the token and renews it on a 401 (``_send_handling_auth``), after the rate governor allows it
+(``_send_single``); its status is classified once (``_check_status``: 429, 5xx, network faults and 200s whose body is
+not JSON are retried, anything else becomes a precise :mod:`genesys_nb.errors` exception) and the body parsed
+(``_parse``) with orjson or a caller's decoder, never read as an empty page when it does not parse. Every attempt is
+bounded in time (the client's ``timeout``, in all) and in size (``RetryPolicy.max_body_bytes``); the whole request,
+token fetches and waits included, by ``RetryPolicy.max_elapsed``.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 import httpx
 import orjson
+from tenacity import RetryCallState
 
-from .auth import TokenSource
-from ..errors import (AuthenticationError, BadRequest, GenesysError, NetworkError, NotFound, PermissionDenied,
-                     RateLimited, ServerError)
-from .governor import RateGovernor
-from .retrying import RetryPolicy, Retryable, make_retrying, parse_retry_after, unresolvable_host
+from ..errors import (AuthenticationError, BadRequest, ConfigError, GenesysError, NetworkError, NotFound,
+                      PermissionDenied, RateLimited)
+from .auth import AccessToken, TokenSource
+from .governor import PacingTimeout, RateGovernor
+from .retrying import (Budget, RetryPolicy, Retryable, Verdict, classify, exhausted_error, make_retrying, path_of,
+                       refused_connection, retry_for, unresolvable_host)
+from .sending import Answer, http_client, send
+from .urls import UrlRefused, resolve
 
-__all__ = ["Response", "Transport", "TransportCounters"]
+__all__ = ["Response", "Transport", "TransportCounters", "http_client"]
 
 log = logging.getLogger("genesys_nb.transport")
 
@@ -34,10 +45,14 @@ MAX_FRESH_REFUSALS = 3  # 401s per request for tokens refused on their first use
 MAX_RENEWALS = 10  # 401s per request in all (tokens that had worked, then expired or were revoked)
 _PERMISSIONS = re.compile(r"permission\(s\):\s*(.+?)\s*$|permissions assigned:\s*(.+?)\s*$", re.I)
 
+Scalar = Union[str, int, float, bool, None]
+Params = Mapping[str, Union[Scalar, Sequence[Scalar]]]
+Decoder = Callable[[bytes], Any]  # parses a successful body; a ValueError means "not a valid body"
+
 
 @dataclass(frozen=True)
 class Response:
-    """A successful API response: the parsed body and what it cost to get it."""
+    """A successful API response: the parsed body (JSON, or what ``decode`` made of it) and what it cost."""
 
     body: Any
     status: int
@@ -70,11 +85,28 @@ class TransportCounters:
                 "token_renewals_on_401": self.token_renewals_on_401}
 
 
+@dataclass
+class _Call:
+    """One logical request: what to send, how to read it, and its budget."""
+
+    method: str
+    url: str
+    params: Params | None
+    content: bytes | None
+    parse: Decoder
+    budget: Budget
+
+    @property
+    def path(self) -> str:
+        return path_of(self.url)
+
+
 class Transport:
     """The one place requests go out. Thread-safe: streams fetch pages from worker threads through it."""
 
     def __init__(self, api_url: str, auth: TokenSource, http: httpx.Client, *, policy: RetryPolicy = RetryPolicy(),
-                 governor: RateGovernor | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 governor: RateGovernor | None = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.api_url = api_url.rstrip("/")
         self.auth = auth
         self.http = http
@@ -82,150 +114,187 @@ class Transport:
         self.governor = governor or RateGovernor()
         self.counters = TransportCounters()
         self._sleep = sleep
-        self._proven: deque[str] = deque(maxlen=16)  # tokens that have had a non-401 answer
-        self._reached = False  # has the API host ever answered? (a name that never resolved is a setting to fix)
+        self._clock = clock
+        self._proven: deque[AccessToken] = deque(maxlen=16)  # tokens that have had a non-401 answer
+        self._reached = False  # has the API host ever answered? (a host that never did is a setting to fix)
 
     def __repr__(self) -> str:
         return f"Transport(api_url={self.api_url!r}, governor={self.governor!r})"
 
-    def url_for(self, path_or_url: str) -> str:
-        if path_or_url.startswith(("http://", "https://")):
-            return path_or_url
-        return f"{self.api_url}/{path_or_url.lstrip('/')}"
+    def url_for(self, path_or_url: str, *, refuse_as: type[GenesysError] = ConfigError) -> str:
+        """The absolute URL of an API path (or a URL on the API host); anything else is refused with ``refuse_as``,
+        so that the token never goes to another scheme, host or port, nor outside ``/api/v2/``."""
+        try:
+            return resolve(self.api_url, path_or_url)
+        except UrlRefused as exc:
+            raise refuse_as(f"Refused to send the access token: {exc}. It goes to API paths on {self.api_url} "
+                            f"only (such as '/api/v2/organizations/me').") from None
 
-    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
-                decode: Callable[[bytes], Any] | None = None) -> Response:
+    def request(self, method: str, path: str, *, params: Params | None = None, json: object = None,
+                decode: Decoder | None = None, refuse_as: type[GenesysError] = ConfigError) -> Response:
         """Send ``method path`` and return the parsed JSON body, retrying per the policy.
 
-        ``decode`` parses a successful body instead of ``orjson.loads`` (e.g. straight into Arrow, in the calling
-        worker thread); a ``ValueError`` from it is retried like any body that is not JSON."""
-        parse = decode or orjson.loads
-        url = self.url_for(path)
-        content = orjson.dumps(json) if json is not None else None
-        attempts = 0
-        rate_limited = 0
-        renewals = 0
-        fresh_refusals = 0
-
-        def attempt() -> Response:
-            nonlocal attempts, rate_limited, renewals, fresh_refusals
-            while True:
-                attempts += 1
-                token = self.auth.token()
-                sent_at = self.governor.acquire()
-                try:
-                    response = self.http.request(
-                        method, url, params=params, content=content,
-                        headers={"Authorization": f"Bearer {token}", "Accept": "application/json",
-                                 **({"Content-Type": "application/json"} if content is not None else {})},
-                    )
-                except httpx.TransportError as exc:
-                    if not self._reached and unresolvable_host(exc):
-                        raise NetworkError(f"The API host in {self.api_url} does not exist (its name does not "
-                                           f"resolve). Check the region or api_url.", url=url) from None
-                    raise Retryable("network", f"{type(exc).__name__}: {_safe(exc)}") from None
-                self._reached = True
-                self.governor.observe(response.headers, sent_at, response.status_code)
-                if response.status_code != 401:
-                    if token not in self._proven:
-                        self._proven.append(token)
-                elif renewals < MAX_RENEWALS and (token in self._proven or fresh_refusals < MAX_FRESH_REFUSALS):
-                    # Expired or revoked token: renew it and replay. Another worker may have renewed it already, and
-                    # a renewed token may itself be revoked before the replay lands. A token refused on its very
-                    # first use, again and again, means the OAuth client itself is refused: that is an error.
-                    renewals += 1
-                    fresh_refusals += token not in self._proven
-                    self.counters.add(renewals=1)
-                    self.auth.invalidate(token)
-                    log.info("token rejected (401); renewing it and replaying %s %s", method, _path(url))
-                    continue
-                break
-            if response.status_code == 429:
-                rate_limited += 1
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                wait = self.policy.default_retry_after if wait is None else wait
-                if wait > self.policy.max_retry_after:
-                    raise _error(response, url, retry_after=wait)
-                self.governor.hold(wait)
-                raise Retryable("rate_limit", "429 Too Many Requests", retry_after=wait, status=429,
-                                correlation_id=response.headers.get("ININ-Correlation-Id"))
-            if response.status_code in (500, 502, 503, 504):
-                raise Retryable("server", f"HTTP {response.status_code}", status=response.status_code,
-                                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                                code=_code(response), correlation_id=response.headers.get("ININ-Correlation-Id"))
-            if response.status_code >= 300:
-                raise _error(response, url)
-            raw = response.content
-            try:
-                body = parse(raw) if raw else None
-            except ValueError:  # orjson.JSONDecodeError and Arrow's parse errors are ValueErrors
-                raise Retryable("body", f"HTTP {response.status_code} with a body that is not valid JSON "
-                                        f"({len(raw)} bytes, starts {raw[:40]!r})", status=response.status_code,
-                                correlation_id=response.headers.get("ININ-Correlation-Id")) from None
-            return Response(body, response.status_code, response.headers, len(raw), attempts, rate_limited, url)
-
-        def before_sleep(state) -> None:
-            exc = state.outcome.exception()
-            log.info("retrying %s %s after %s (attempt %d)", method, _path(url), getattr(exc, "detail", exc),
-                     state.attempt_number)
-
-        retrying = make_retrying(self.policy, sleep=self._sleep, before_sleep=before_sleep)
+        ``path`` is an API path or a URL on the API host; a paging loop passes ``refuse_as=PagingError`` for the
+        links it follows (``nextUri``, ``nextPage``). ``decode`` parses a successful body instead of
+        ``orjson.loads`` (e.g. straight into Arrow, in the calling worker thread); a ``ValueError`` from it is
+        retried like any body that is not JSON."""
+        if self.http.is_closed:
+            raise ConfigError("This client is closed: connect() again (or keep using it inside its `with` block).")
+        call = _Call(method, self.url_for(path, refuse_as=refuse_as), params,
+                     orjson.dumps(json) if json is not None else None, decode or orjson.loads,
+                     Budget(self.policy, clock=self._clock))
+        retrying = make_retrying(call.budget, sleep=self._sleep, before_sleep=functools.partial(_log_retry, call))
         try:
-            result = retrying(attempt)
+            return retrying(self._attempt, call)
         except Retryable as exc:
-            raise _exhausted(exc, url, attempts) from None
+            raise exhausted_error(exc, sum(call.budget.counts.values())) from None
         finally:
-            self.counters.add(requests=attempts, retries=max(0, attempts - 1), rate_limited=rate_limited)
-        return result
+            sent = call.budget.attempts
+            self.counters.add(requests=sent, retries=max(0, sent - 1), rate_limited=call.budget.rate_limited)
+
+    # -- one attempt ---------------------------------------------------------------------------------------------
+    def _attempt(self, call: _Call) -> Response:
+        answer = self._send_handling_auth(call)
+        self._check_status(call, answer)
+        return self._parse(call, answer)
+
+    def _send_handling_auth(self, call: _Call) -> Answer:
+        """Send with the current token; on a 401 renew it and send again, as far as :meth:`_may_renew` allows."""
+        while True:
+            token = self.auth.access_token()  # a token endpoint fault raises Retryable: retried in this budget
+            answer = self._send_single(call, token)
+            if classify(answer.status) is not Verdict.RENEW:
+                if token not in self._proven:
+                    self._proven.append(token)
+                return answer
+            if not self._may_renew(call.budget, token):
+                return answer
+            self.counters.add(renewals=1)
+            self.auth.invalidate(token)
+            log.info("token rejected (401); renewing it and replaying %s %s", call.method, call.path)
+
+    def _may_renew(self, budget: Budget, token: AccessToken) -> bool:
+        """Expired or revoked tokens are renewed (another worker may have renewed one already, and a renewed token
+        may be revoked before the replay lands); a token refused on its very first use, again and again, means the
+        OAuth client itself is refused: that is an error."""
+        fresh = token not in self._proven
+        if budget.renewals >= MAX_RENEWALS or (fresh and budget.fresh_refusals >= MAX_FRESH_REFUSALS):
+            return False
+        budget.renewals += 1
+        budget.fresh_refusals += fresh
+        return True
+
+    def _send_single(self, call: _Call, token: AccessToken) -> Answer:
+        """One request on the wire, after the governor allows it, within the attempt's time and size limits."""
+        budget = call.budget
+        try:
+            sent_at = self.governor.acquire(max_wait=max(0.0, budget.remaining()))
+        except PacingTimeout as exc:
+            raise RateLimited(f"Pacing to the API's rate limit would hold {call.path} {exc.wait:.0f} s, past the "
+                              f"request's time limit (RetryPolicy.max_elapsed = {self.policy.max_elapsed:g} s). "
+                              f"Another process may be using the same OAuth client's quota.",
+                              retry_after=exc.wait, url=call.url) from None
+        budget.attempts += 1
+        request = self.http.build_request(
+            call.method, call.url, params=call.params, content=call.content,
+            headers={"Authorization": token.header(), "Accept": "application/json",
+                     **({"Content-Type": "application/json"} if call.content is not None else {})})
+        try:
+            answer = send(self.http, request, limit=self._attempt_limit(budget), max_bytes=self.policy.max_body_bytes)
+        except httpx.TransportError as exc:
+            raise self._network_fault(exc, call) from None
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            if self.http.is_closed:
+                raise ConfigError("This client was closed while a request was under way.") from None
+            raise
+        self._reached = True
+        self.governor.observe(answer.headers, sent_at, answer.status)
+        return answer
+
+    def _attempt_limit(self, budget: Budget) -> float:
+        """Seconds this attempt may take in all: the client's timeout, and never past the request's deadline."""
+        per_attempt = self.http.timeout.read
+        return min(per_attempt if per_attempt is not None else math.inf, max(0.0, budget.remaining()))
+
+    def _network_fault(self, exc: httpx.TransportError, call: _Call) -> Exception:
+        if not self._reached and unresolvable_host(exc):
+            return NetworkError(f"The API host in {self.api_url} does not exist (its name does not resolve). "
+                                f"Check the region or api_url.", url=call.url)
+        if not self._reached and refused_connection(exc):
+            return NetworkError(f"The API host {self.api_url} refuses connections (nothing listens on that port). "
+                                f"Check the region or api_url.", url=call.url)
+        if isinstance(exc, httpx.TimeoutException):
+            limit = self.http.timeout.read
+            within = f"the {limit:g} s timeout" if limit is not None else "the request's time limit"
+            return Retryable("network", f"{type(exc).__name__}: no complete answer within {within}", url=call.url)
+        return Retryable("network", f"{type(exc).__name__}: {_safe(exc)}", url=call.url)
+
+    def _check_status(self, call: _Call, answer: Answer) -> None:
+        """Raise for anything but a 2xx: a Retryable for 429 and 5xx (a 429 also holds the governor), else the
+        precise error."""
+        verdict = classify(answer.status)
+        if verdict is Verdict.OK:
+            return
+        if verdict in (Verdict.RATE_LIMITED, Verdict.SERVER_FAULT):
+            if verdict is Verdict.RATE_LIMITED:
+                call.budget.rate_limited += 1
+            retry = retry_for(verdict, answer.headers, self.policy, url=call.url, status=answer.status,
+                              where=f"The API at {call.path}", code=_code(answer.content))
+            if verdict is Verdict.RATE_LIMITED and retry.retry_after is not None:
+                self.governor.hold(retry.retry_after)
+            raise retry
+        raise _error(answer, call.url)
+
+    @staticmethod
+    def _parse(call: _Call, answer: Answer) -> Response:
+        raw = answer.content
+        try:
+            body = call.parse(raw) if raw else None
+        except ValueError:  # orjson.JSONDecodeError and Arrow's parse errors are ValueErrors
+            raise Retryable("body", f"HTTP {answer.status} with a body that is not valid JSON "
+                                    f"({len(raw)} bytes, starts {raw[:40]!r})", status=answer.status,
+                            correlation_id=answer.headers.get("ININ-Correlation-Id"), url=call.url) from None
+        return Response(body, answer.status, answer.headers, len(raw), call.budget.attempts,
+                        call.budget.rate_limited, call.url)
 
 
-def _path(url: str) -> str:
-    return httpx.URL(url).raw_path.decode("ascii", "replace")
+def _log_retry(call: _Call, state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    log.info("retrying %s %s after %s (attempt %d)", call.method, call.path, getattr(exc, "detail", exc),
+             state.attempt_number)
 
 
 def _safe(exc: Exception) -> str:
-    return str(exc)[:200] or type(exc).__name__
+    """An httpx error's text for a message, unless it may quote a header (h11 shows the offending value)."""
+    text = str(exc)
+    if "header" in text.lower():
+        return "a header could not be sent or read (its value is not shown)"
+    return text[:200] or type(exc).__name__
 
 
-def _code(response: httpx.Response) -> str | None:
+def _json_object(content: bytes) -> dict[str, Any]:
     try:
-        body = orjson.loads(response.content)
+        body = orjson.loads(content)
     except orjson.JSONDecodeError:
-        return None
-    return body.get("code") if isinstance(body, dict) else None
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
-def _exhausted(exc: Retryable, url: str, attempts: int) -> GenesysError:
-    where = _path(url)
-    if exc.kind == "rate_limit":
-        return RateLimited(f"Still rate-limited after {attempts} attempts at {where}. Another process may be using "
-                           f"the same OAuth client's quota; wait a minute and resume.", status=429,
-                           retry_after=exc.retry_after, correlation_id=exc.correlation_id, url=url)
-    if exc.kind == "network":
-        return NetworkError(f"Could not reach the API at {where} after {attempts} attempts ({exc.detail}). Check the "
-                            f"network or proxy, then resume.", url=url)
-    return ServerError(f"The API kept failing at {where} after {attempts} attempts ({exc.detail}). Genesys may be "
-                       f"having trouble; resume later.", status=exc.status, code=exc.code,
-                       correlation_id=exc.correlation_id, url=url)
+def _code(content: bytes) -> str | None:
+    code = _json_object(content).get("code")
+    return code if isinstance(code, str) else None
 
 
-def _error(response: httpx.Response, url: str, *, retry_after: float | None = None) -> GenesysError:
+def _error(answer: Answer, url: str) -> GenesysError:
     """Map a final non-success response onto the exception a user can act on."""
-    status = response.status_code
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
-    code, message = body.get("code"), body.get("message")
-    corr = response.headers.get("ININ-Correlation-Id") or body.get("contextId")
-    where = _path(url)
-    kw = {"status": status, "code": code, "api_message": message, "correlation_id": corr, "url": url}
+    status = answer.status
+    body = _json_object(answer.content)
+    code = body.get("code") if isinstance(body.get("code"), str) else None
+    message = body.get("message") if isinstance(body.get("message"), str) else None
+    corr = answer.headers.get("ININ-Correlation-Id") or body.get("contextId")
+    where = path_of(url)
+    kw: dict[str, Any] = {"status": status, "code": code, "api_message": message, "correlation_id": corr, "url": url}
     said = f": {message}" if message else ""
-    if status == 429:
-        return RateLimited(f"The API asked to wait {retry_after:.0f} s at {where}, longer than the toolkit waits "
-                           f"(RetryPolicy.max_retry_after). A daily limit may be used up; try again later.",
-                           retry_after=retry_after, **kw)
     if status == 401:
         return AuthenticationError(f"The API rejected the access token at {where} even after renewing it{said}. "
                                    f"Check that the OAuth client is still active.", **kw)

@@ -291,7 +291,9 @@ class Stream:
     def _fetch(self, paginator: Paginator, position: Any) -> Response:
         req = paginator.request(position)
         try:
-            extra = {"decode": self._decode} if self._decode is not None else {}
+            extra: dict[str, Any] = {"decode": self._decode} if self._decode is not None else {}
+            if isinstance(self._transport, Transport):
+                extra["refuse_as"] = PagingError  # a link the API sent to another host is a paging fault
             return self._transport.request(req.method, req.path, params=req.params, json=req.json, **extra)
         except GenesysError as exc:
             better = paginator.explain(exc, position)

@@ -156,8 +156,6 @@ def total_of(path: str) -> Callable[[ListingSpec], PageRequest]:
 
 def quote_id(value: str) -> str:
     """An id as one URL path segment: nothing in it can reach another endpoint."""
-    from urllib.parse import quote
+    from .._http.urls import quote_segment
 
-    if not isinstance(value, str) or not value or value in (".", ".."):
-        raise ConfigError(f"{value!r} is not an id.")
-    return quote(value, safe="")
+    return quote_segment(value, "id")

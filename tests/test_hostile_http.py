@@ -1,0 +1,236 @@
+"""A hostile server on real sockets: links to other hosts, trickled answers, refused ports, huge bodies.
+
+The server is a small scriptable HTTP server bound to 127.0.0.1 only: each test gives it a ``route(handler)``
+function. Every loop in it is bounded and the fixture stops it (and any trickle still running) at the end.
+"""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+import time
+
+import orjson
+import pytest
+
+import genesys_nb as gnb
+
+SECRET = "hostile-Secret-5531"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _serve(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.body = self.rfile.read(length) if length else b""
+        with self.server.lock:
+            self.server.seen.append((self.command, self.path, self.headers.get("Authorization", "")))
+        if self.path == "/oauth/token" and self.server.token is not None:
+            return self.reply(200, {"access_token": "hostile-token-7", "token_type": "bearer", "expires_in": 3600})
+        self.server.route(self)
+
+    do_GET = do_POST = _serve
+
+    def reply(self, status, body, headers=()):
+        data = orjson.dumps(body)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def trickle(self, data: bytes, every: float):
+        """Write ``data`` one byte at a time, ``every`` seconds apart, until the client leaves or the test ends."""
+        for i in range(len(data)):
+            if self.server.stopping.wait(every):
+                return
+            try:
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+            except OSError:
+                return
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.lock = threading.Lock()
+        self.seen: list[tuple[str, str, str]] = []
+        self.stopping = threading.Event()
+        self.token: object = True  # serve /oauth/token itself unless a test sets None
+        self.route = lambda h: h.reply(200, {"entities": []})
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture
+def hostile():
+    servers = []
+
+    def start() -> _Server:
+        server = _Server()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+
+
+def connect(server, **kw):
+    kw.setdefault("retry", gnb.RetryPolicy(base_delay=0.01, max_delay=0.05))
+    return gnb.connect(api_url=server.url, client_id="cid", client_secret=SECRET, **kw)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- item 1: the token stays on the configured host ----------------------------------------------------------------
+def test_next_uri_to_another_host_is_refused_and_never_contacted(hostile):
+    api, other = hostile(), hostile()
+    api.route = lambda h: h.reply(200, {"entities": [{"id": "1"}], "nextUri": f"{other.url}/api/v2/steal"})
+    with connect(api) as client, pytest.raises(gnb.PagingError) as info:
+        list(client.paginate("/api/v2/routing/queues", strategy="next_uri"))
+    assert other.url in str(info.value) and "API paths on" in str(info.value)
+    assert other.seen == []
+    assert all("hostile-token-7" not in auth for _, path, auth in other.seen)
+
+
+@pytest.mark.parametrize("link", ["http://127.0.0.2:{port}/api/v2/steal", "https://127.0.0.1:{port}/api/v2/x",
+                                  "//evil.example/api/v2/x", "/api/v2/../../oauth/token",
+                                  "http://u:p@127.0.0.1:{port}/api/v2/x"])
+def test_every_foreign_or_escaping_next_page_is_refused(hostile, link):
+    api = hostile()
+    port = api.server_address[1]
+    first = {"results": [{"id": "1"}], "pageNumber": 1, "pageCount": 3, "nextPage": link.format(port=port)}
+    api.route = lambda h: h.reply(200, first)
+    with connect(api) as client, pytest.raises(gnb.PagingError) as info:
+        list(client.search_users([{"type": "EXACT", "fields": ["state"], "values": ["active"]}]))
+    assert ":p@" not in str(info.value)
+    assert [p for _, p, _ in api.seen if p != "/oauth/token"] == ["/api/v2/users/search"]
+
+
+def test_get_takes_api_paths_or_same_origin_urls_only(hostile):
+    api, other = hostile(), hostile()
+    api.route = lambda h: h.reply(200, {"path": h.path})
+    with connect(api) as client:
+        assert client.get(f"{api.url}/api/v2/organizations/me")["path"] == "/api/v2/organizations/me"
+        assert client.get("/api/v2/users/../groups")["path"] == "/api/v2/groups"  # normalised, still an API path
+        for bad in (f"{other.url}/api/v2/organizations/me", "/api/v2/../../oauth/token", "/oauth/token",
+                    "ftp://127.0.0.1/api/v2/x", "/api/v2/%2e%2e/%2e%2e/oauth/token"):
+            with pytest.raises(gnb.ConfigError, match="Refused to send the access token"):
+                client.get(bad)
+    assert other.seen == []
+
+
+# -- item 5: every wait bounded ------------------------------------------------------------------------------------
+def _trickled_body(h):
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", "40")
+    h.end_headers()
+    h.wfile.flush()
+    h.trickle(b'{"entities": [], "pad": "xxxxxxxxxxxxx"}', 0.4)
+
+
+def _trickled_headers(h):
+    h.trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", 0.4)
+
+
+@pytest.mark.parametrize("route", [_trickled_body, _trickled_headers])
+def test_a_trickling_server_fails_within_the_timeout(hostile, route):
+    """A byte every 0.4 s never trips a 1 s read timeout; the attempt's deadline does."""
+    api = hostile()
+    api.route = route
+    started = time.monotonic()
+    with connect(api, timeout=1.0, retry=gnb.RetryPolicy(max_fault_retries=0)) as client:
+        with pytest.raises(gnb.NetworkError, match="within the 1 s timeout"):
+            client.get("/api/v2/x")
+    assert time.monotonic() - started < 2.5
+
+
+def test_max_elapsed_is_a_deadline_for_the_whole_request(hostile):
+    api = hostile()
+    api.route = _trickled_body
+    started = time.monotonic()
+    with connect(api, timeout=1.0, retry=gnb.RetryPolicy(base_delay=0.01, max_delay=0.05, max_elapsed=2.5)) as client:
+        with pytest.raises(gnb.NetworkError):
+            client.get("/api/v2/x")
+    assert time.monotonic() - started < 4.0
+
+
+@pytest.mark.parametrize("headers, ignored", [
+    ({"inin-ratelimit-allowed": "300", "inin-ratelimit-count": "1000", "inin-ratelimit-reset": "1000000000"},
+     "reset"),
+    ({"inin-ratelimit-allowed": "-5", "inin-ratelimit-count": "1", "inin-ratelimit-reset": "60"}, "allowed"),
+    ({"inin-ratelimit-allowed": "inf", "inin-ratelimit-count": "1", "inin-ratelimit-reset": "60"}, "allowed"),
+    ({"inin-ratelimit-allowed": "nan", "inin-ratelimit-count": "nan", "inin-ratelimit-reset": "-3"}, "allowed"),
+])
+def test_rate_headers_of_a_hostile_server_do_not_park_the_client(hostile, caplog, headers, ignored):
+    api = hostile()
+    api.route = lambda h: h.reply(200, {"entities": []}, list(headers.items()))
+    started = time.monotonic()
+    with connect(api) as client:
+        for _ in range(3):
+            client.get("/api/v2/x")  # no hold of 10^9 s, no 60 s per request, no OverflowError
+        assert client.governor.window <= 300 and client.governor.allowed >= 1
+    assert time.monotonic() - started < 3.0
+    assert caplog.text.count(f"implausible inin-ratelimit-{ignored}") == 1, "logged once"
+
+
+# -- item 10: a refused login port fails fast ----------------------------------------------------------------------
+def test_a_refused_port_fails_at_once(hostile):
+    sleeps = []
+    dead = f"http://127.0.0.1:{free_port()}"
+    api = hostile()
+    with gnb.connect(api_url=api.url, login_url=dead, client_id="cid", client_secret=SECRET,
+                     sleep=sleeps.append) as client:
+        with pytest.raises(gnb.NetworkError, match="refuses connections"):
+            client.users().total_hint() or client.get("/api/v2/users")
+    assert sleeps == [] and api.seen == []
+    with gnb.connect(api_url=dead, client_id="cid", client_secret=SECRET, sleep=sleeps.append) as client:
+        with pytest.raises(gnb.NetworkError, match="refuses connections"):
+            client.get("/api/v2/users")
+    assert sleeps == []
+
+
+# -- item 11: the body read is capped ------------------------------------------------------------------------------
+def test_a_huge_body_is_refused_while_it_streams(hostile):
+    api = hostile()
+
+    def chunked(h):
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        piece = b"x" * 65536
+        for _ in range(64):  # up to 4 MiB, stopped early when the client hangs up
+            try:
+                h.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            except OSError:
+                return
+        h.wfile.write(b"0\r\n\r\n")
+
+    api.route = chunked
+    with connect(api, retry=gnb.RetryPolicy(max_body_bytes=256 * 1024)) as client:
+        with pytest.raises(gnb.ServerError, match="larger than 262,144 bytes"):
+            client.get("/api/v2/x")
+    assert len([p for _, p, _ in api.seen if p == "/api/v2/x"]) == 1, "not retried"
