@@ -207,7 +207,7 @@ class _Bars:
 
         width = max(len(o) for o in orgs)
         for position, org in enumerate(orgs):
-            self._bars[org] = tqdm(desc=org.ljust(width), unit=" req", position=position, leave=True,
+            self._bars[org] = tqdm(desc=org.ljust(width), unit=" req", position=position, leave=True, disable=False,
                                    file=sys.stderr, dynamic_ncols=True)
 
     def update(self, org: str, requests: int) -> None:

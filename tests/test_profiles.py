@@ -89,7 +89,7 @@ def test_the_gc_cli_file_is_read_from_its_default_place(gc_file):
     client = gnb.connect(profile="test_pro_1")
     assert client.hosts.api_url == "https://api.mypurecloud.de"
     assert client.auth.client_id == "gc-test-id"
-    assert client.auth._credentials.secret == OTHER
+    assert client.auth._credentials._secret == OTHER
     default = gnb.connect(profile="default")  # names are matched without regard to case, as the gc CLI does
     assert default.hosts.api_url == "https://api.mypurecloud.ie" and default.auth.client_id == "gc-default-id"
 
@@ -130,12 +130,12 @@ def test_arguments_win_over_the_profile_which_wins_over_the_environment(own_file
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", "env-secret")
     from_profile = gnb.connect(profile="prod")
     assert from_profile.hosts.api_url == "https://api.mypurecloud.com.au"  # not the environment's us-west-2
-    assert from_profile.auth.client_id == "own-prod-id" and from_profile.auth._credentials.secret == SECRET
+    assert from_profile.auth.client_id == "own-prod-id" and from_profile.auth._credentials._secret == SECRET
     argued = gnb.connect("eu-west-1", profile="prod", client_id="arg-id")
     assert argued.hosts.api_url == "https://api.mypurecloud.ie" and argued.auth.client_id == "arg-id"
-    assert argued.auth._credentials.secret == SECRET  # what the arguments leave out still comes from the profile
+    assert argued.auth._credentials._secret == SECRET  # what the arguments leave out still comes from the profile
     gaps = gnb.connect(profile="nosecret")  # the profile has no secret: the environment's fills the gap
-    assert gaps.hosts.api_url == "https://api.mypurecloud.jp" and gaps.auth._credentials.secret == "env-secret"
+    assert gaps.hosts.api_url == "https://api.mypurecloud.jp" and gaps.auth._credentials._secret == "env-secret"
     plain = gnb.connect()
     assert plain.hosts.api_url == "https://api.usw2.pure.cloud" and plain.auth.client_id == "env-id"
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import AuthenticationError, ConfigError
-from .auth import ClientCredentialsAuth
+from .auth import AccessToken, ClientCredentialsAuth
 from .profiles import Profile, find_profile
 from .regions import Hosts, resolve_hosts
 
@@ -295,9 +295,11 @@ class ExplainedAuth(ClientCredentialsAuth):
         self._sandbox_clients = tuple(sandbox_clients) if sandbox_clients is not None else None
         self._region_label = region_label
 
-    def token(self) -> str:
+    def access_token(self) -> AccessToken:
+        """The token, as :class:`ClientCredentialsAuth` fetches it; a refusal says where the credentials came from
+        (``token()`` goes through here too)."""
         try:
-            return super().token()
+            return super().access_token()
         except AuthenticationError as exc:
             if exc.code != "invalid_client":
                 raise
