@@ -89,3 +89,67 @@ def test_importing_the_package_loads_no_notebook_stack_and_no_sdk():
             "'pandas', 'genesys_nb.sandbox') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+# -- users are one resource among equals ---------------------------------------------------------------------------
+#: The parts of the package that must know no user endpoint, user column or user state. The people layers (cli,
+#: widgets, demo) speak to users about users, and the review rules are about the users table of the snapshot
+#: contract; everything generic below them must not.
+GENERIC = ("errors", "_http", "_paging", "_tables", "export", "snapshot", "client")
+
+
+def _code_strings(path: pathlib.Path) -> list[str]:
+    """String constants of a module that are not docstrings (what the code uses, not what it says)."""
+    tree = ast.parse(path.read_text())
+    docs = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docs.add(id(first.value))
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            and id(n) not in docs]
+
+
+def _user_facts() -> set[str]:
+    from genesys_nb.resources import users
+
+    generic_names = {"id", "name", "email", "state", "title", "department", "version", "username", "self_uri",
+                     "groups", "skills", "languages", "authorization", "division_id", "division_name"}
+    facts = set(users.USERS.all_column_names()) - generic_names
+    facts |= {e for e in users.EXPANDS if e not in ("groups", "skills", "languages", "authorization")}
+    facts |= {"inactive", "deleted", users.USERS_PATH, users.QUERY_PATH, users.SEARCH_PATH}
+    return facts
+
+
+def test_no_generic_module_names_user_endpoints_columns_or_states():
+    facts = _user_facts()
+    for path in modules():
+        if layer_of(path) not in GENERIC:
+            continue
+        found = {s for s in _code_strings(path) for f in facts if s == f or (f.startswith("/api/") and f in s)}
+        assert not found, f"{path.relative_to(PKG)} names user facts {sorted(found)}: they belong in resources/users.py"
+
+
+def test_the_paging_loop_imports_no_paginator_class():
+    for name in ("stream.py", "fanout.py"):
+        tree = ast.parse((PKG / "_paging" / name).read_text())
+        runtime = [node for node in tree.body if isinstance(node, ast.ImportFrom)]
+        imported = {a.name for node in runtime for a in node.names}
+        assert not {n for n in imported if n.endswith("Paginator")}, f"_paging/{name} imports {imported}"
+
+
+def test_every_export_format_comes_from_the_sink_registry():
+    import genesys_nb.export.orchestrate as orchestrate
+    from genesys_nb.cli.app import build_parser
+    from genesys_nb.export.sinks import names
+
+    assert tuple(orchestrate.FORMATS) == tuple(names())
+    users = next(a for a in build_parser()._subparsers._group_actions[0].choices["users"]._subparsers
+                 ._group_actions[0].choices.values() if a.prog.endswith("export"))
+    fmt = next(a for a in users._actions if a.dest == "format")
+    assert tuple(fmt.choices) == tuple(names())
+    for path in modules():  # no module outside the sinks spells the formats' suffixes as its own list
+        if "sinks" in path.parts:
+            continue
+        assert not [s for s in _code_strings(path) if s in (".parquet .ndjson .csv", "parquet|ndjson|csv")]
