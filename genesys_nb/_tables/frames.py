@@ -8,8 +8,12 @@ chunks.
 :func:`iter_frames` returns a :class:`FrameReader`, which works like ``pandas.read_csv(chunksize=...)``: iterate it
 for chunks of ``chunk_size`` rows, ``get_chunk(n)`` for the next ``n`` rows, ``read()`` for the rest, and use it as a
 context manager so that paging stops when you leave the block. It never holds more than one chunk plus one page.
-pandas frames use pyarrow-backed dtypes (``pd.ArrowDtype``: ``string[pyarrow]``, ``timestamp[us, tz=UTC][pyarrow]``,
-lists and structs), so nested columns and nulls survive and an empty result keeps every column and dtype.
+pandas frames take ``dtype_backend=`` as pandas spells it: by default (None) the dtypes ``pd.read_parquet`` gives for
+our own Parquet export (``str``, ``datetime64[us, UTC]``, ``bool``, ``int64``; lists and structs as objects), so
+frames from the API and from files concatenate and compare alike; ``"numpy_nullable"`` gives pandas' nullable dtypes
+(``string``, ``Int64``, ``boolean``); ``"pyarrow"`` gives ``pd.ArrowDtype`` columns (``string[pyarrow]``,
+``timestamp[us, tz=UTC][pyarrow]``, typed lists and structs). Every chunk and an empty result keep the same columns
+and dtypes.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ __all__ = ["FrameReader", "PageConverter", "ArrowBatch", "iter_frames", "to_pola
            "table_decoder", "native_pages", "stream_table"]
 
 BACKENDS = ("polars", "pandas", "arrow")
+#: pandas' own ``dtype_backend`` values (None: pandas' default dtypes, those of ``pd.read_parquet``).
+DTYPE_BACKENDS = ("numpy_nullable", "pyarrow")
 
 
 def stream_table(stream: Any) -> TableSchema | None:
@@ -167,11 +173,13 @@ class FrameReader:
     ...         handle(df)
     """
 
-    def __init__(self, stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None) -> None:
+    def __init__(self, stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None,
+                 dtype_backend: str | None = None) -> None:
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise ConfigError(f"chunk_size must be a whole number >= 1, not {chunk_size!r}.")
         if backend not in BACKENDS:
             raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
+        self.dtype_backend = check_dtype_backend(dtype_backend, backend)
         self.stream = stream
         self.chunk_size = chunk_size
         self.backend = backend
@@ -260,27 +268,64 @@ class FrameReader:
         start = self.rows
         self.rows += _height(piece)
         self.chunks += 1
-        return _as_backend(piece, self.backend, start)
+        return _as_backend(piece, self.backend, start, self.dtype_backend)
 
 
-def _as_backend(piece: pa.Table | pl.DataFrame, backend: str, start: int = 0) -> Any:
+def check_dtype_backend(dtype_backend: Any, backend: str = "pandas") -> str | None:
+    """``dtype_backend`` as pandas spells it (None, ``"numpy_nullable"`` or ``"pyarrow"``), for pandas frames only."""
+    if dtype_backend is None:
+        return None
+    if dtype_backend not in DTYPE_BACKENDS:
+        raise ConfigError(f"dtype_backend must be None (pandas' default dtypes, as pd.read_parquet gives), "
+                          f"'numpy_nullable' or 'pyarrow', not {dtype_backend!r}.")
+    if backend != "pandas":
+        raise ConfigError(f"dtype_backend= applies to pandas frames: pass backend='pandas' with it (not "
+                          f"{backend!r}).")
+    return dtype_backend
+
+
+def _nullable_types() -> dict[pa.DataType, Any]:
+    """Arrow types -> pandas' nullable dtypes (what ``dtype_backend="numpy_nullable"`` means in pandas' readers)."""
+    import pandas as pd
+
+    return {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+            pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype(),
+            pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype(), pa.float32(): pd.Float32Dtype(),
+            pa.float64(): pd.Float64Dtype()}
+
+
+def to_pandas_frame(table: pa.Table, dtype_backend: str | None = None) -> Any:
+    """An Arrow table as a pandas frame with ``dtype_backend``'s dtypes (None: those of ``pd.read_parquet``)."""
+    import pandas as pd
+
+    if dtype_backend == "pyarrow":
+        return table.to_pandas(types_mapper=pd.ArrowDtype)
+    if dtype_backend == "numpy_nullable":
+        return table.to_pandas(types_mapper=_nullable_types().get)
+    return table.to_pandas()
+
+
+def _as_backend(piece: pa.Table | pl.DataFrame, backend: str, start: int = 0,
+                dtype_backend: str | None = None) -> Any:
     if backend == "arrow":
         return piece if isinstance(piece, pa.Table) else piece.to_arrow()
     if backend == "polars":
         return pl.from_arrow(piece) if isinstance(piece, pa.Table) else piece
     import pandas as pd
 
-    table = piece if isinstance(piece, pa.Table) else piece.to_arrow()
-    frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    frame = to_pandas_frame(piece if isinstance(piece, pa.Table) else piece.to_arrow(), dtype_backend)
     if start:
         frame.index = pd.RangeIndex(start, start + len(frame))
     return frame
 
 
-def iter_frames(stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None) -> FrameReader:
+def iter_frames(stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None,
+                dtype_backend: str | None = None) -> FrameReader:
     """Chunks of ``chunk_size`` rows as polars (or ``backend="pandas"``/``"arrow"``) frames, every one with the
-    same schema; ``where=`` filters each page (see :mod:`genesys_nb._tables.filters`)."""
-    return FrameReader(stream, chunk_size=chunk_size, backend=backend, where=where)
+    same schema; ``where=`` filters each page (see :mod:`genesys_nb._tables.filters`); ``dtype_backend=`` chooses
+    pandas' dtypes as pandas does (see the module docs)."""
+    return FrameReader(stream, chunk_size=chunk_size, backend=backend, where=where, dtype_backend=dtype_backend)
 
 
 def to_polars(stream: Stream, *, where: Any = None) -> pl.DataFrame:
@@ -288,9 +333,10 @@ def to_polars(stream: Stream, *, where: Any = None) -> pl.DataFrame:
     return FrameReader(stream, backend="polars", where=where).read()
 
 
-def to_pandas(stream: Stream, *, where: Any = None) -> Any:
-    """The whole listing as one pandas DataFrame with pyarrow-backed dtypes (``pd.ArrowDtype``)."""
-    return FrameReader(stream, backend="pandas", where=where).read()
+def to_pandas(stream: Stream, *, where: Any = None, dtype_backend: str | None = None) -> Any:
+    """The whole listing as one pandas DataFrame; ``dtype_backend`` as in pandas (None: the dtypes of
+    ``pd.read_parquet`` of the Parquet export; ``"numpy_nullable"``; ``"pyarrow"`` for ``pd.ArrowDtype``)."""
+    return FrameReader(stream, backend="pandas", where=where, dtype_backend=dtype_backend).read()
 
 
 def to_arrow(stream: Stream, *, where: Any = None) -> pa.Table:
