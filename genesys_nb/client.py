@@ -62,6 +62,8 @@ class TableViews:
     table: TableSchema | None = None
     expand: tuple[str, ...] = ()
     spec: ListingSpec | None = None
+    #: The call that lists it again, for messages (``client.users``).
+    listing: str | None = None
 
     def iter_frames(self, chunk_size: int = 50_000, backend: str = "polars", where: Any = None,
                     dtype_backend: str | None = None) -> FrameReader:
@@ -208,6 +210,7 @@ class Client:
                               reopen=lambda token: self.stream(spec, token), total_hint=total_hint,
                               description=resource.describe(spec), rows=resource.rows, noun=resource.noun)
         stream.table, stream.expand, stream.spec = resource.table, spec.expand, spec
+        stream.listing = f"client.{resource.method}" if resource.method else None
         return stream
 
     def _fan_out(self, resource: Resource, spec: ListingSpec, resume: str | None) -> FanOutRecordStream:

@@ -90,15 +90,19 @@ class PageConverter:
     """Turns one page of records into a filtered Arrow table in the stream's fixed schema or, for listings without
     one, a polars DataFrame with inferred columns."""
 
-    def __init__(self, *, table: TableSchema | None, expand: tuple[str, ...] = (), where: Any = None) -> None:
+    def __init__(self, *, table: TableSchema | None, expand: tuple[str, ...] = (), where: Any = None,
+                 listing: str | None = None) -> None:
         self.table = table
         self.expand = tuple(expand)
         self.schema: pl.Schema | None = table.polars_schema(self.expand) if table is not None else None
         self.where: Where = compile_where(where, columns=self.schema)
+        if table is not None:
+            check_filled(table, self.expand, self.where, listing)
 
     @classmethod
     def for_stream(cls, stream: Any, where: Any = None) -> PageConverter:
-        return cls(table=stream_table(stream), expand=stream_expand(stream), where=where)
+        return cls(table=stream_table(stream), expand=stream_expand(stream), where=where,
+                   listing=getattr(stream, "listing", None))
 
     def decoder(self) -> Callable[[bytes], Any] | None:
         """The native page decoder when pages may skip Python records (a fixed schema that can be read natively,
@@ -132,6 +136,29 @@ class PageConverter:
 
     def empty(self) -> pa.Table | pl.DataFrame:
         return self.to_arrow([]) if self.table is not None else pl.DataFrame()
+
+
+def check_filled(table: TableSchema, expand: tuple[str, ...], where: Where, listing: str | None = None) -> None:
+    """Refuse (ConfigError, before any request) a filter on a column the listing leaves empty: one that only its
+    expand value fills, when the stream was listed without it. ``listing`` names the call that lists it again
+    (``client.users``)."""
+    missing = table.unfilled(where.columns, expand)
+    if not missing:
+        return
+    wanted = list(expand) + [e for e in dict.fromkeys(missing.values()) if e not in expand]
+    names = ", ".join(repr(c) for c in missing)
+    values = ", ".join(repr(e) for e in dict.fromkeys(missing.values()))
+    call = f"{listing or 'the listing'}(expand=[{', '.join(_quoted(e) for e in wanted)}])"
+    raise ConfigError(f"where= refers to {names}, which the API fills only with expand {values}; this stream was "
+                      f"listed without it, so every row would be null there. List with {call} (and your other "
+                      f"arguments) to filter on it.")
+
+
+def _quoted(text: str) -> str:
+    """``text`` in double quotes, as one writes it in Python code."""
+    import json
+
+    return json.dumps(text)
 
 
 def native_pages(stream: Stream, converter: PageConverter) -> Stream:

@@ -458,8 +458,8 @@ def _with_param(params: tuple[tuple[str, Any], ...], name: str, value: Any) -> t
 
 
 RESOURCE = register(Resource("users", USERS, permission="directory:user:view",
-                             plans=_plans, total_request=_total_request, noun="users"))
-SEARCH = register(Resource("user_search", USERS, plans=_search_plans, noun="users"))
+                             plans=_plans, total_request=_total_request, noun="users", method="users"))
+SEARCH = register(Resource("user_search", USERS, plans=_search_plans, noun="users", method="search_users"))
 
 
 def pushdown(predicate: pl.Expr | None, state: str = "any") -> list[str]:
