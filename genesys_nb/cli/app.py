@@ -25,6 +25,7 @@ from typing import Any
 from ..errors import (
     AuthenticationError,
     ConfigError,
+    DeepPagingLimit,
     ExportError,
     GenesysError,
     PermissionDenied,
@@ -456,6 +457,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _LocalFailure as exc:
         print(f"genesys-nb: error: {exc}", file=err)
         return EXIT_FAILED
+    except DeepPagingLimit as exc:
+        hint = {True: " The rows written so far are kept with a checkpoint: run the same command with --strategy "
+                      "auto (instead of --strategy pages) and --resume; the cursor listing finishes the file, "
+                      "dropping the users it already holds.",
+                False: " Nothing was written: run the same command with --strategy auto."}.get(
+                    getattr(exc, "resume_hint", None), " Run it again with --strategy auto.")
+        print(f"genesys-nb: error: {shell_message(exc).rstrip('.')}.{hint}", file=err)
+        return EXIT_API
     except GenesysError as exc:
         hint = {True: " The rows written so far are kept with a checkpoint: run the same command with --resume to "
                       "continue.",
