@@ -88,3 +88,19 @@ def test_python_refuses_a_filter_on_an_unfilled_column_before_any_request(make_c
     filled = client.users(expand=["dateLastLogin"]).to_polars(where="date_last_login is null")
     truth = truth_users(client.sandbox).filter(pl.col("date_last_login").is_null())
     assert sorted(filled["id"].to_list()) == sorted(truth["id"].to_list()) and filled.height < 300
+
+
+def test_filter_panel_requests_the_expand_of_the_columns_it_refers_to(make_client, caplog):
+    from genesys_nb.widgets import FilterPanel
+
+    client = make_client(users=200)
+    panel = FilterPanel(client, columns=("date_last_login",))
+    with caplog.at_level(logging.INFO, logger="genesys_nb"):
+        stream = panel.query().stream(client)
+    assert "dateLastLogin" in stream.expand
+    assert "date_last_login needs expand=dateLastLogin: requesting it" in caplog.text
+    df = stream.to_polars(where="date_last_login is null")
+    truth = truth_users(client.sandbox).filter(pl.col("date_last_login").is_null())
+    assert sorted(df["id"].to_list()) == sorted(truth["id"].to_list())
+    with pytest.raises(ConfigError, match="Unknown user column"):
+        FilterPanel(client, columns=("last_login",))
