@@ -61,21 +61,28 @@ class TableViews:
     table: TableSchema | None = None
     expand: tuple[str, ...] = ()
     spec: ListingSpec | None = None
+    #: The call that lists it again, for messages (``client.users``).
+    listing: str | None = None
 
-    def iter_frames(self, chunk_size: int = 50_000, backend: str = "polars", where: Any = None) -> FrameReader:
-        """Chunked frames with one fixed schema; a reader that is also a context manager."""
+    def iter_frames(self, chunk_size: int = 50_000, backend: str = "polars", where: Any = None,
+                    dtype_backend: str | None = None) -> FrameReader:
+        """Chunked frames with one fixed schema; a reader that is also a context manager. ``dtype_backend``
+        (pandas frames) as in :meth:`to_pandas`."""
         from ._tables.frames import iter_frames
-        return iter_frames(self, chunk_size=chunk_size, backend=backend, where=where)  # type: ignore[arg-type]
+        return iter_frames(self, chunk_size=chunk_size, backend=backend, where=where,  # type: ignore[arg-type]
+                           dtype_backend=dtype_backend)
 
     def to_polars(self, where: Any = None) -> pl.DataFrame:
         """The whole listing as one polars DataFrame (holds every row: prefer iter_frames or exports for big orgs)."""
         from ._tables.frames import to_polars
         return to_polars(self, where=where)  # type: ignore[arg-type]
 
-    def to_pandas(self, where: Any = None) -> pd.DataFrame:
-        """The whole listing as one pandas DataFrame with pyarrow-backed dtypes."""
+    def to_pandas(self, where: Any = None, dtype_backend: str | None = None) -> pd.DataFrame:
+        """The whole listing as one pandas DataFrame. ``dtype_backend`` as pandas spells it: None (default) gives
+        the dtypes ``pd.read_parquet`` gives for the Parquet export (``str``, ``datetime64[us, UTC]``...),
+        ``"numpy_nullable"`` pandas' nullable dtypes, ``"pyarrow"`` ``pd.ArrowDtype`` columns."""
         from ._tables.frames import to_pandas
-        return to_pandas(self, where=where)  # type: ignore[arg-type]
+        return to_pandas(self, where=where, dtype_backend=dtype_backend)  # type: ignore[arg-type]
 
     def to_arrow(self, where: Any = None) -> Any:
         """The whole listing as one Arrow table."""
@@ -202,6 +209,7 @@ class Client:
                               reopen=lambda token: self.stream(spec, token), total_hint=total_hint,
                               description=resource.describe(spec), rows=resource.rows, noun=resource.noun)
         stream.table, stream.expand, stream.spec = resource.table, spec.expand, spec
+        stream.listing = f"client.{resource.method}" if resource.method else None
         return stream
 
     def _fan_out(self, resource: Resource, spec: ListingSpec, resume: str | None) -> FanOutRecordStream:

@@ -74,14 +74,14 @@ def test_consumed_stream_cannot_be_read_twice():
 # -- backends ---------------------------------------------------------------------------------------------------------
 def test_pandas_frames_are_pyarrow_backed_and_keep_the_schema():
     t = FakeUsersTransport(42)
-    df = to_pandas(users_stream(t, expand=EXPAND))
+    df = to_pandas(users_stream(t, expand=EXPAND), dtype_backend="pyarrow")
     assert list(df.columns) == list(user_schema(EXPAND))
     assert all(isinstance(dtype, pd.ArrowDtype) for dtype in df.dtypes)
     assert df["date_last_login"].dtype == pd.ArrowDtype(pa.timestamp("us", tz="UTC"))
     assert df["version"].dtype == pd.ArrowDtype(pa.int64())
     assert df["groups"].dtype.pyarrow_dtype == user_arrow_schema(EXPAND).field("groups").type
     assert df["id"].tolist() == expected_ids(t)
-    empty = to_pandas(users_stream(FakeUsersTransport(0), expand=EXPAND))
+    empty = to_pandas(users_stream(FakeUsersTransport(0), expand=EXPAND), dtype_backend="pyarrow")
     assert empty.shape == (0, len(user_schema(EXPAND)))
     assert list(empty.dtypes) == list(df.dtypes)
 
@@ -215,7 +215,7 @@ def test_frames_through_the_client_and_sandbox(make_client):
     assert [c.height for c in chunks] == [300, 300, 100]
     assert all(c.schema == user_schema(EXPAND) for c in chunks)
     assert pl.concat(chunks)["id"].to_list() == expected
-    pdf = client.users(page_size=500).to_pandas(where=gnb_active_with_email())
+    pdf = client.users(page_size=500).to_pandas(where=gnb_active_with_email(), dtype_backend="pyarrow")
     assert len(pdf) > 0 and set(pdf["state"]) == {"active"} and pdf["email"].notna().all()
     assert isinstance(pdf["date_last_login"].dtype, pd.ArrowDtype)
 

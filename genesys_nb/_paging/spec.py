@@ -10,7 +10,10 @@ from typing import Any
 
 import orjson
 
-__all__ = ["ListingSpec"]
+__all__ = ["ListingSpec", "HOW_OPTIONS"]
+
+#: Options that say how a listing pages, not what it lists: a resume may change them.
+HOW_OPTIONS = frozenset({"strategy"})
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,15 @@ class ListingSpec:
         return out
 
     def fingerprint(self) -> str:
-        """A short digest of what is listed (not of how fast), so a token or checkpoint fits only this query."""
-        what = [self.resource, list(self.params), list(self.options), list(self.expand)]
+        """A short digest of what is listed (not of how: the strategy, how fast), so a token or checkpoint fits
+        only this query; a checkpoint may be resumed with another strategy (see :meth:`how`)."""
+        what = [o for o in self.options if o[0] not in HOW_OPTIONS]
+        what = [self.resource, list(self.params), what, list(self.expand)]
         return hashlib.sha256(orjson.dumps(what, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()[:16]
+
+    def how(self) -> str:
+        """How it is listed (the options that are not part of the query, e.g. ``strategy=pages``), as text."""
+        return " ".join(f"{k}={v}" for k, v in self.options if k in HOW_OPTIONS)
 
     def with_(self, **changes: Any) -> ListingSpec:
         return replace(self, **changes)

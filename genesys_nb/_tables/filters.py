@@ -60,6 +60,16 @@ class Where:
     def __repr__(self) -> str:
         return f"Where({self.text})" if self else "Where(None)"
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the expression reads (none known for a callable on records)."""
+        if self.expr is None:
+            return ()
+        try:
+            return tuple(dict.fromkeys(self.expr.meta.root_names()))
+        except Exception:  # an expression polars cannot name the columns of
+            return ()
+
     def __call__(self, data: Any) -> Any:
         """Filter a list of records, a polars DataFrame or an Arrow table."""
         if isinstance(data, pl.DataFrame):

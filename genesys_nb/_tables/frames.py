@@ -8,8 +8,12 @@ chunks.
 :func:`iter_frames` returns a :class:`FrameReader`, which works like ``pandas.read_csv(chunksize=...)``: iterate it
 for chunks of ``chunk_size`` rows, ``get_chunk(n)`` for the next ``n`` rows, ``read()`` for the rest, and use it as a
 context manager so that paging stops when you leave the block. It never holds more than one chunk plus one page.
-pandas frames use pyarrow-backed dtypes (``pd.ArrowDtype``: ``string[pyarrow]``, ``timestamp[us, tz=UTC][pyarrow]``,
-lists and structs), so nested columns and nulls survive and an empty result keeps every column and dtype.
+pandas frames take ``dtype_backend=`` as pandas spells it: by default (None) the dtypes ``pd.read_parquet`` gives for
+our own Parquet export (``str``, ``datetime64[us, UTC]``, ``bool``, ``int64``; lists and structs as objects), so
+frames from the API and from files concatenate and compare alike; ``"numpy_nullable"`` gives pandas' nullable dtypes
+(``string``, ``Int64``, ``boolean``); ``"pyarrow"`` gives ``pd.ArrowDtype`` columns (``string[pyarrow]``,
+``timestamp[us, tz=UTC][pyarrow]``, typed lists and structs). Every chunk and an empty result keep the same columns
+and dtypes.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ __all__ = ["FrameReader", "PageConverter", "ArrowBatch", "iter_frames", "to_pola
            "table_decoder", "native_pages", "stream_table"]
 
 BACKENDS = ("polars", "pandas", "arrow")
+#: pandas' own ``dtype_backend`` values (None: pandas' default dtypes, those of ``pd.read_parquet``).
+DTYPE_BACKENDS = ("numpy_nullable", "pyarrow")
 
 
 def stream_table(stream: Any) -> TableSchema | None:
@@ -84,15 +90,19 @@ class PageConverter:
     """Turns one page of records into a filtered Arrow table in the stream's fixed schema or, for listings without
     one, a polars DataFrame with inferred columns."""
 
-    def __init__(self, *, table: TableSchema | None, expand: tuple[str, ...] = (), where: Any = None) -> None:
+    def __init__(self, *, table: TableSchema | None, expand: tuple[str, ...] = (), where: Any = None,
+                 listing: str | None = None) -> None:
         self.table = table
         self.expand = tuple(expand)
         self.schema: pl.Schema | None = table.polars_schema(self.expand) if table is not None else None
         self.where: Where = compile_where(where, columns=self.schema)
+        if table is not None:
+            check_filled(table, self.expand, self.where, listing)
 
     @classmethod
     def for_stream(cls, stream: Any, where: Any = None) -> PageConverter:
-        return cls(table=stream_table(stream), expand=stream_expand(stream), where=where)
+        return cls(table=stream_table(stream), expand=stream_expand(stream), where=where,
+                   listing=getattr(stream, "listing", None))
 
     def decoder(self) -> Callable[[bytes], Any] | None:
         """The native page decoder when pages may skip Python records (a fixed schema that can be read natively,
@@ -126,6 +136,29 @@ class PageConverter:
 
     def empty(self) -> pa.Table | pl.DataFrame:
         return self.to_arrow([]) if self.table is not None else pl.DataFrame()
+
+
+def check_filled(table: TableSchema, expand: tuple[str, ...], where: Where, listing: str | None = None) -> None:
+    """Refuse (ConfigError, before any request) a filter on a column the listing leaves empty: one that only its
+    expand value fills, when the stream was listed without it. ``listing`` names the call that lists it again
+    (``client.users``)."""
+    missing = table.unfilled(where.columns, expand)
+    if not missing:
+        return
+    wanted = list(expand) + [e for e in dict.fromkeys(missing.values()) if e not in expand]
+    names = ", ".join(repr(c) for c in missing)
+    values = ", ".join(repr(e) for e in dict.fromkeys(missing.values()))
+    call = f"{listing or 'the listing'}(expand=[{', '.join(_quoted(e) for e in wanted)}])"
+    raise ConfigError(f"where= refers to {names}, which the API fills only with expand {values}; this stream was "
+                      f"listed without it, so every row would be null there. List with {call} (and your other "
+                      f"arguments) to filter on it.")
+
+
+def _quoted(text: str) -> str:
+    """``text`` in double quotes, as one writes it in Python code."""
+    import json
+
+    return json.dumps(text)
 
 
 def native_pages(stream: Stream, converter: PageConverter) -> Stream:
@@ -167,11 +200,13 @@ class FrameReader:
     ...         handle(df)
     """
 
-    def __init__(self, stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None) -> None:
+    def __init__(self, stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None,
+                 dtype_backend: str | None = None) -> None:
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise ConfigError(f"chunk_size must be a whole number >= 1, not {chunk_size!r}.")
         if backend not in BACKENDS:
             raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
+        self.dtype_backend = check_dtype_backend(dtype_backend, backend)
         self.stream = stream
         self.chunk_size = chunk_size
         self.backend = backend
@@ -260,27 +295,64 @@ class FrameReader:
         start = self.rows
         self.rows += _height(piece)
         self.chunks += 1
-        return _as_backend(piece, self.backend, start)
+        return _as_backend(piece, self.backend, start, self.dtype_backend)
 
 
-def _as_backend(piece: pa.Table | pl.DataFrame, backend: str, start: int = 0) -> Any:
+def check_dtype_backend(dtype_backend: Any, backend: str = "pandas") -> str | None:
+    """``dtype_backend`` as pandas spells it (None, ``"numpy_nullable"`` or ``"pyarrow"``), for pandas frames only."""
+    if dtype_backend is None:
+        return None
+    if dtype_backend not in DTYPE_BACKENDS:
+        raise ConfigError(f"dtype_backend must be None (pandas' default dtypes, as pd.read_parquet gives), "
+                          f"'numpy_nullable' or 'pyarrow', not {dtype_backend!r}.")
+    if backend != "pandas":
+        raise ConfigError(f"dtype_backend= applies to pandas frames: pass backend='pandas' with it (not "
+                          f"{backend!r}).")
+    return dtype_backend
+
+
+def _nullable_types() -> dict[pa.DataType, Any]:
+    """Arrow types -> pandas' nullable dtypes (what ``dtype_backend="numpy_nullable"`` means in pandas' readers)."""
+    import pandas as pd
+
+    return {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+            pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype(),
+            pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype(), pa.float32(): pd.Float32Dtype(),
+            pa.float64(): pd.Float64Dtype()}
+
+
+def to_pandas_frame(table: pa.Table, dtype_backend: str | None = None) -> Any:
+    """An Arrow table as a pandas frame with ``dtype_backend``'s dtypes (None: those of ``pd.read_parquet``)."""
+    import pandas as pd
+
+    if dtype_backend == "pyarrow":
+        return table.to_pandas(types_mapper=pd.ArrowDtype)
+    if dtype_backend == "numpy_nullable":
+        return table.to_pandas(types_mapper=_nullable_types().get)
+    return table.to_pandas()
+
+
+def _as_backend(piece: pa.Table | pl.DataFrame, backend: str, start: int = 0,
+                dtype_backend: str | None = None) -> Any:
     if backend == "arrow":
         return piece if isinstance(piece, pa.Table) else piece.to_arrow()
     if backend == "polars":
         return pl.from_arrow(piece) if isinstance(piece, pa.Table) else piece
     import pandas as pd
 
-    table = piece if isinstance(piece, pa.Table) else piece.to_arrow()
-    frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    frame = to_pandas_frame(piece if isinstance(piece, pa.Table) else piece.to_arrow(), dtype_backend)
     if start:
         frame.index = pd.RangeIndex(start, start + len(frame))
     return frame
 
 
-def iter_frames(stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None) -> FrameReader:
+def iter_frames(stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None,
+                dtype_backend: str | None = None) -> FrameReader:
     """Chunks of ``chunk_size`` rows as polars (or ``backend="pandas"``/``"arrow"``) frames, every one with the
-    same schema; ``where=`` filters each page (see :mod:`genesys_nb._tables.filters`)."""
-    return FrameReader(stream, chunk_size=chunk_size, backend=backend, where=where)
+    same schema; ``where=`` filters each page (see :mod:`genesys_nb._tables.filters`); ``dtype_backend=`` chooses
+    pandas' dtypes as pandas does (see the module docs)."""
+    return FrameReader(stream, chunk_size=chunk_size, backend=backend, where=where, dtype_backend=dtype_backend)
 
 
 def to_polars(stream: Stream, *, where: Any = None) -> pl.DataFrame:
@@ -288,9 +360,10 @@ def to_polars(stream: Stream, *, where: Any = None) -> pl.DataFrame:
     return FrameReader(stream, backend="polars", where=where).read()
 
 
-def to_pandas(stream: Stream, *, where: Any = None) -> Any:
-    """The whole listing as one pandas DataFrame with pyarrow-backed dtypes (``pd.ArrowDtype``)."""
-    return FrameReader(stream, backend="pandas", where=where).read()
+def to_pandas(stream: Stream, *, where: Any = None, dtype_backend: str | None = None) -> Any:
+    """The whole listing as one pandas DataFrame; ``dtype_backend`` as in pandas (None: the dtypes of
+    ``pd.read_parquet`` of the Parquet export; ``"numpy_nullable"``; ``"pyarrow"`` for ``pd.ArrowDtype``)."""
+    return FrameReader(stream, backend="pandas", where=where, dtype_backend=dtype_backend).read()
 
 
 def to_arrow(stream: Stream, *, where: Any = None) -> pa.Table:

@@ -156,6 +156,29 @@ class TableSchema:
                         out.append(e)
         return tuple(out)
 
+    def unfilled(self, names: Iterable[str], expand: Iterable[str] | str = ()) -> dict[str, str]:
+        """The named columns that stay null (``needs``) or are absent (``expand``) with these expand values:
+        column -> the expand value it lacks. ``unfilled(["date_last_login"], ())`` -> ``{"date_last_login":
+        "dateLastLogin"}``."""
+        have = self.normalize_expand(expand)
+        wanted = set(names)
+        return {c.name: e for c in self.columns if c.name in wanted
+                for e in (c.expand or c.needs,) if e and e not in have}
+
+    def with_implied(self, expand: Iterable[str] | str, names: Iterable[str]) -> tuple[str, ...]:
+        """``expand`` plus the expand values the named columns need to be filled, each addition logged (INFO):
+        a column someone refers to is never silently empty."""
+        out = list(self.check_expand(expand))
+        for column, value in self.unfilled(names, out).items():
+            if value not in out:
+                log.info("%s needs expand=%s: requesting it", column, value)
+                out.append(value)
+        return tuple(out)
+
+    def full_polars_schema(self) -> pl.Schema:
+        """Every column, as if every expand value that adds one were requested (to name any column)."""
+        return self.polars_schema(self.column_expands())
+
     @property
     def id_column(self) -> str | None:
         """The column that holds each record's own ``id`` (for dedupe of native batches), if any."""

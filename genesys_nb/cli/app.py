@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import (
     AuthenticationError,
     ConfigError,
+    DeepPagingLimit,
     ExportError,
     GenesysError,
     PermissionDenied,
@@ -295,6 +296,22 @@ def _expand(args: argparse.Namespace) -> tuple[str, ...]:
     return check_expand(args.expand)
 
 
+def _implied_query(args: argparse.Namespace, columns: Sequence[str] = ()) -> tuple[tuple[str, ...], Any]:
+    """The expand values and compiled ``--where`` of a listing: ``--expand`` plus every expand value that a column
+    named in ``--where`` or ``columns`` needs to be filled (logged), so no column is silently empty. Sets
+    ``args.expand`` to match."""
+    from .._tables.filters import compile_where
+    from ..resources.users import USERS
+
+    named = list(columns)
+    if args.where:
+        named += compile_where(args.where, columns=USERS.full_polars_schema()).columns
+    expand = USERS.with_implied(args.expand, named)
+    args.expand = ",".join(expand)
+    where = compile_where(args.where, columns=USERS.polars_schema(expand)) if args.where else None
+    return expand, where
+
+
 # -- commands ------------------------------------------------------------------------------------------------------
 def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
     from ..export.checkpoint import checkpoint_path
@@ -304,8 +321,7 @@ def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
     from .._tables.filters import compile_where
     from ..resources.users import user_schema
 
-    expand = _expand(args)
-    where = compile_where(args.where, columns=user_schema(expand)) if args.where else None
+    expand, where = _implied_query(args)
     check_page_size(args.page_size)  # every argument before the files: a bad page size is said first
     check_target(args.out, format=args.format, overwrite=args.overwrite, resume=args.resume)  # before connecting
     with _connect(args) as client:
@@ -346,11 +362,7 @@ def _size(n: int) -> str:
 
 
 def _cmd_count(args: argparse.Namespace, out: Any, err: Any) -> int:
-    from .._tables.filters import compile_where
-    from ..resources.users import user_schema
-
-    expand = _expand(args)
-    where = compile_where(args.where, columns=user_schema(expand)) if args.where else None
+    expand, where = _implied_query(args)
     with _connect(args) as client:
         stream = _users(client, args)
         total = None if (where is not None or args.exact) else stream.total_hint()
@@ -374,19 +386,17 @@ def _cmd_count(args: argparse.Namespace, out: Any, err: Any) -> int:
 def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
     import polars as pl
 
-    from .._tables.filters import compile_where
     from .._tables.frames import iter_frames
-    from ..resources.users import EXPAND_COLUMNS, user_schema
+    from ..resources.users import EXPAND_COLUMNS, USERS
 
-    expand = _expand(args)
-    schema = user_schema(expand)
-    where = compile_where(args.where, columns=schema) if args.where else None
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    for name in columns or ():
+        if name not in USERS.full_polars_schema():
+            raise ConfigError(f"Unknown column {name!r}; see `genesys-nb users columns`.")
+    expand, where = _implied_query(args, columns or HEAD_COLUMNS)
+    schema = USERS.polars_schema(expand)
     if columns is None and args.format == "table":  # a terminal-wide table: the columns people read first
         columns = [*HEAD_COLUMNS, *(c for e in expand for c in EXPAND_COLUMNS.get(e, ()) if c not in HEAD_COLUMNS)]
-    for name in columns or ():
-        if name not in schema:
-            raise ConfigError(f"Unknown column {name!r}; see `genesys-nb users columns`.")
     with _connect(args) as client:
         stream = _users(client, args, **({} if where is not None else {"max_items": args.rows}))
         with iter_frames(stream, chunk_size=args.rows, where=where) as reader:
@@ -456,6 +466,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _LocalFailure as exc:
         print(f"genesys-nb: error: {exc}", file=err)
         return EXIT_FAILED
+    except DeepPagingLimit as exc:
+        hint = {True: " The rows written so far are kept with a checkpoint: run the same command with --strategy "
+                      "auto (instead of --strategy pages) and --resume; the cursor listing finishes the file, "
+                      "dropping the users it already holds.",
+                False: " Nothing was written: run the same command with --strategy auto."}.get(
+                    getattr(exc, "resume_hint", None), " Run it again with --strategy auto.")
+        print(f"genesys-nb: error: {shell_message(exc).rstrip('.')}.{hint}", file=err)
+        return EXIT_API
     except GenesysError as exc:
         hint = {True: " The rows written so far are kept with a checkpoint: run the same command with --resume to "
                       "continue.",

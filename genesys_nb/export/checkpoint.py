@@ -78,6 +78,8 @@ class Checkpoint:
     offset: int = 0
     parts: int = 0
     tail: Tail | None = None
+    how: str = ""                    # how the listing paged (e.g. "strategy=pages"): a resume may change it
+    drops_written: bool = False      # the listing restarted in another way: records the file holds are dropped
     updated: str = ""
     version: int = CHECKPOINT_VERSION
 
@@ -124,9 +126,9 @@ class Checkpoint:
             raise ExportError(f"The checkpoint {name} does not add up: {problem}. {_START_OVER}")
 
 
-_STR_FIELDS = {"format", "path", "where", "updated"}
+_STR_FIELDS = {"format", "path", "where", "updated", "how"}
 _OPTIONAL_STR = {"fingerprint", "content", "resume_token"}
-_BOOL_FIELDS = {"fixed_schema", "overwrite", "csv_safe", "complete"}
+_BOOL_FIELDS = {"fixed_schema", "overwrite", "csv_safe", "complete", "drops_written"}
 _INT_FIELDS = {"records", "rows", "pages", "requests", "offset", "parts", "version"}
 
 

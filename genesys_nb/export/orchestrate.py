@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from . import durable
-from .checkpoint import Checkpoint, checkpoint_path, checkpoint_temp_name, read_checkpoint
+from .checkpoint import Checkpoint, checkpoint_path, checkpoint_temp_name, read_checkpoint, write_checkpoint
 from .checks import human_bytes, plural, whole_number
 from .durable import Target
 from .lock import OutputLock
@@ -66,8 +66,8 @@ from .progress import ProgressBar, progress_bar
 from .safefiles import nofollow_opener, remove_file
 from .sinks import Sink, format_of
 from .writers import Writer
-from ..errors import ExportError, GenesysError
-from .._paging.stream import Stream
+from ..errors import DeepPagingLimit, ExportError, GenesysError
+from .._paging.stream import Batch, Stream
 from .._tables.frames import PageConverter, native_pages
 
 __all__ = ["export", "ExportSummary", "ExportProgress", "check_target", "Target", "FORMATS"]
@@ -343,8 +343,14 @@ class _Run:
         self.stream, self.target, self.sink, self.converter = stream, target, sink, converter
         self.chunk_rows, self.started = chunk_rows, started
         self.resuming = target.state is not None
+        self.how = _how(stream)
         state = target.state if target.state is not None else self._fresh_state(csv_safe)
-        self.source = self._resumed_source(state) if self.resuming else stream
+        # A resume that lists in another way (strategy='pages' -> 'auto') starts that listing over and drops the
+        # records the partial file already holds; so does every later resume of it.
+        self.switching = self.resuming and not state.complete and state.how != self.how
+        self.drop_written = self.switching or (self.resuming and state.drops_written and not state.complete)
+        self.seen: set[str] | None = None
+        self.source = stream if self.switching else (self._resumed_source(state) if self.resuming else stream)
         self.previous_seconds, self.previous_requests = state.seconds, state.requests
         self.writer: Writer = sink.make_writer(target, state, converter=converter, chunk_rows=chunk_rows)
 
@@ -356,7 +362,7 @@ class _Run:
         return Checkpoint(format=self.target.format, path=self.target.path.name,
                           fingerprint=getattr(self.stream, "fingerprint", None), where=c.where.key, fixed_schema=c.table is not None,
                           expand=tuple(c.expand), overwrite=self.target.overwrite, csv_safe=csv_safe,
-                          content=self.sink.content, **self.sink.start(c))
+                          content=self.sink.content, how=self.how, **self.sink.start(c))
 
     def _resumed_source(self, state: Checkpoint) -> Stream:
         if state.complete or not state.pages:
@@ -365,6 +371,18 @@ class _Run:
             return self.stream.resumed(state.resume_token)
         except GenesysError as exc:
             raise ExportError(f"This stream cannot be resumed ({exc}). Pass overwrite=True to start over.") from None
+
+    def _start_dropping_written(self) -> None:
+        """Read the ids the partial file holds (once; ids only) and, when the listing switches, checkpoint that it
+        now lists from the start in the new way."""
+        table = self.converter.table
+        key = "id" if self.sink.records or table is None else (table.id_column or "id")
+        self.seen = self.writer.written_ids(key)
+        log.info("%s: %s rows already written; listing again (%s) and dropping them", self.target.path.name,
+                 f"{len(self.seen):,}", self.how or "as given")
+        if self.switching:
+            self.writer.state = self.writer.state.replace(how=self.how, drops_written=True, resume_token=None)
+            write_checkpoint(self.target.checkpoint, self.writer.state)
 
     def _remove_temporaries(self) -> None:
         pattern = _temporaries(self.target.path.name)
@@ -384,6 +402,8 @@ class _Run:
             writer.opened = True
             if not self.resuming:
                 writer.flush()  # the first checkpoint: the export exists from now on
+            if self.drop_written:
+                self._start_dropping_written()
             state = writer.state
             bar = progress_bar(self.stream, enabled=progress, desc=self.target.path.name, initial=state.records,
                                initial_pages=state.pages, written=state.rows)
@@ -411,7 +431,8 @@ class _Run:
             convert, pages = self.converter, native_pages(self.source, self.converter).pages()
         records, count = state.records, state.pages
         for page in pages:
-            writer.add(convert(page.items), page.resume_token, len(page.items))
+            items = page.items if self.seen is None else _unseen(page.items, self.seen)
+            writer.add(convert(items), page.resume_token, len(page.items))
             records, count = records + len(page.items), count + 1
             if writer.due(self.chunk_rows):
                 writer.flush(**self.fields())
@@ -458,13 +479,33 @@ class _Run:
                           f"(--resume)." if kept else "Nothing was written; free some space and run it again.")
             raise ExportError(f"The disk is full: {target.path.name} could not be written ({exc}). "
                               f"{kept_words}") from exc
-        if kept and isinstance(exc, (GenesysError, KeyboardInterrupt, OSError)):
+        if kept and isinstance(exc, DeepPagingLimit):
+            hint = (f"The export of {target.path.name} stopped after {rows:,} rows; they are kept with the checkpoint "
+                    f"{target.checkpoint.name}. List again with strategy='auto' (or 'cursor') and export with "
+                    f"resume=True, e.g. client.users(..., strategy='auto').to_{target.format}(..., resume=True): "
+                    f"the cursor listing finishes the file, dropping the users it already holds.")
+            exc.add_note(hint)  # in Python's words; the command line says it in flags
+        elif kept and isinstance(exc, (GenesysError, KeyboardInterrupt, OSError)):
             hint = (f"The export of {target.path.name} stopped after {rows:,} rows; they are kept with the checkpoint "
                     f"{target.checkpoint.name}. Run the same export with resume=True (--resume) to continue where "
                     f"it stopped.")
             log.warning("%s", hint)
             if hasattr(exc, "add_note"):
                 exc.add_note(hint)
+
+
+def _how(stream: Any) -> str:
+    """How a stream's listing pages (its spec's strategy), as a checkpoint records it."""
+    spec = getattr(stream, "spec", None)
+    return spec.how() if spec is not None and hasattr(spec, "how") else ""
+
+
+def _unseen(items: Any, seen: set[str]) -> Any:
+    """The page without the records whose id is in ``seen`` (each is dropped once: the cursor gives it once)."""
+    if isinstance(items, Batch):
+        keep = [i for i, key in enumerate(items.ids()) if key not in seen]
+        return items if len(keep) == len(items) else items.take(keep)
+    return [r for r in items if not (isinstance(r, dict) and r.get("id") in seen)]
 
 
 def _requests(stream: Any) -> int:

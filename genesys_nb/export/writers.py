@@ -130,6 +130,12 @@ class Writer:
         """Write the final file under its temporary name and move it onto the final name."""
         raise NotImplementedError
 
+    def written_ids(self, key: str) -> set[str]:
+        """The ``key`` (record id) of every row in the durable partial file, read once after :meth:`open` (for a
+        resume that lists again from the start and must drop what is already written)."""
+        raise ExportError(f"A {self.target.format} export cannot tell which records it holds; it cannot switch "
+                          f"to another listing. {_START_OVER}")
+
     def close(self) -> None:
         pass
 

@@ -94,6 +94,8 @@ class Resource:
     fan_out: FanOut | None = None
     #: What the stream's records are called in messages ("users", "grants").
     noun: str = "records"
+    #: The Client method that lists it, for messages that say how to list it again ("users": ``client.users``).
+    method: str | None = None
     #: The permission the OAuth client needs to read it (None: the API documents none).
     permission: str | None = None
 

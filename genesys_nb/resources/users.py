@@ -95,7 +95,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import BadRequest, ConfigError, DeepPagingLimit, GenesysError, NotFound, PermissionDenied
+from ..errors import Arg, BadRequest, ConfigError, DeepPagingLimit, GenesysError, NotFound, PermissionDenied
 from .._paging.paginators import CursorPaginator, PageNumberPaginator, PageRequest, SearchPaginator
 from .._paging.stream import Plan
 from .._tables.schema import (DATE, S, TS, Column, Derived, TableSchema, all_null, column_array, struct,
@@ -345,10 +345,11 @@ class UsersPageNumberPaginator(PageNumberPaginator):
                 f"Genesys refused page {position} of inactive users (records from {reached:,} on) with page numbers "
                 f"(GET {USERS_PATH}): it caps state=inactive paging at {INACTIVE_CAP:,} records, although its "
                 f"pageCount counts more. The records past the cap are reachable only through the cursor endpoint "
-                f"{QUERY_PATH}: use strategy='auto' or 'cursor', with an OAuth client that has directory:user:view "
+                f"{QUERY_PATH}: use {{auto}} (or {{cursor}}), with an OAuth client that has directory:user:view "
                 f"in all divisions. The first {reached:,} records were returned.",
                 status=error.status, code=error.code, api_message=error.api_message,
-                correlation_id=error.correlation_id, url=error.url)
+                correlation_id=error.correlation_id, url=error.url,
+                refers_to={"auto": Arg("strategy", "auto"), "cursor": Arg("strategy", "cursor")})
         return error
 
 
@@ -461,8 +462,8 @@ def _with_param(params: tuple[tuple[str, Any], ...], name: str, value: Any) -> t
 
 
 RESOURCE = register(Resource("users", USERS, permission="directory:user:view",
-                             plans=_plans, total_request=_total_request, noun="users"))
-SEARCH = register(Resource("user_search", USERS, plans=_search_plans, noun="users"))
+                             plans=_plans, total_request=_total_request, noun="users", method="users"))
+SEARCH = register(Resource("user_search", USERS, plans=_search_plans, noun="users", method="search_users"))
 
 
 def pushdown(predicate: pl.Expr | None, state: str = "any") -> list[str]:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..resources.users import EXPANDS, STATES
+from ..errors import ConfigError
+from ..resources.users import EXPANDS, STATES, USERS
 from ._common import Panel, env_secrets, ipywidgets, plain_error
 
 if TYPE_CHECKING:
@@ -28,10 +29,13 @@ class UserQuery:
     expand: tuple[str, ...] = ()
     divisions: tuple[str, ...] = ()
     text: str = ""
+    #: Columns the caller reads from what is listed (e.g. ``date_last_login``): their expand values are requested.
+    columns: tuple[str, ...] = ()
 
     def stream(self, client: Client, **kwargs: Any) -> RecordStream:
-        """The users stream for this query (division and text are applied per record, see :meth:`matches`)."""
-        return client.users(state=self.state, expand=self.expand, **kwargs)
+        """The users stream for this query (division and text are applied per record, see :meth:`matches`), with
+        the expand values every column it refers to needs (logged), so none of them is silently empty."""
+        return client.users(state=self.state, expand=USERS.with_implied(self.expand, self.columns), **kwargs)
 
     def matches(self, record: dict) -> bool:
         """True when the record is in one of the divisions (if any chosen) and contains the text (if any)."""
@@ -83,13 +87,19 @@ class FilterPanel(Panel):
 
     Preview reads at most ``preview_users`` users (``max_items``), then shows the first ``preview_rows`` matches
     and how many matched so far; :attr:`preview_rows`, :attr:`preview_matched`, :attr:`preview_scanned` and
-    :attr:`preview_complete` hold the result. ``source`` is a :class:`ConnectPanel` (the panel follows its
+    :attr:`preview_complete` hold the result. ``columns`` names user columns the notebook reads from what is listed
+    (``("date_last_login",)``): the listing requests the expand values they need, and says so in the log. ``source`` is a :class:`ConnectPanel` (the panel follows its
     connections) or a connected client.
     """
 
     def __init__(self, source: ConnectPanel | Client | None = None, *, preview_rows: int = 10,
-                 preview_users: int = 500, preview_page_size: int = 100) -> None:
+                 preview_users: int = 500, preview_page_size: int = 100, columns: tuple[str, ...] = ()) -> None:
         W = ipywidgets()
+        unknown = [c for c in columns if c not in USERS.all_column_names()]
+        if unknown:
+            raise ConfigError(f"Unknown user column(s) {', '.join(map(repr, unknown))}; the columns are "
+                             f"{', '.join(USERS.all_column_names())}.")
+        self.columns = tuple(columns)
         self.preview_rows_max = preview_rows
         self.preview_users = preview_users
         self.preview_page_size = preview_page_size
@@ -171,7 +181,7 @@ class FilterPanel(Panel):
     def query(self) -> UserQuery:
         """The query the widgets describe now."""
         return UserQuery(state=self.state.value, expand=tuple(self.expand.value),
-                         divisions=tuple(self.divisions.value), text=self.text.value)
+                         divisions=tuple(self.divisions.value), text=self.text.value, columns=self.columns)
 
     def preview(self) -> list[dict]:
         """Read up to ``preview_users`` users, keep the first matching rows and count the matches so far."""

@@ -48,6 +48,13 @@ class CsvWriter(TextWriter):
     def __init__(self, target: Any, state: Any, **options: Any) -> None:
         super().__init__(target, state)
 
+    def written_ids(self, key: str) -> set[str]:
+        """The ``key`` column of the durable partial file (the file is cut to its checkpoint when opened)."""
+        if self.offset == 0 or (self.state.columns is not None and key not in self.state.columns):
+            return set()
+        column = pl.scan_csv(self.target.part, infer_schema=False).select(key).collect()[key]
+        return set(column.drop_nulls().to_list())
+
     def encode_frame(self, df: pl.DataFrame) -> bytes:
         columns = list(self.state.columns) if self.state.columns is not None else None
         if columns is None:

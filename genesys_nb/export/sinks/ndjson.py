@@ -27,6 +27,20 @@ class NdjsonWriter(TextWriter):
     def encode_all(self, pieces: list[bytes]) -> bytes:  # type: ignore[override]
         return b"".join(pieces)
 
+    def written_ids(self, key: str) -> set[str]:
+        """The ids of the records in the durable part of the partial file, one line at a time."""
+        ids: set[str] = set()
+        with open(self.target.part, "rb") as fh:
+            left = self.offset
+            for line in fh:
+                if left <= 0:
+                    break
+                left -= len(line)
+                value = orjson.loads(line).get(key) if line.strip() else None
+                if isinstance(value, str):
+                    ids.add(value)
+        return ids
+
 
 SINK = register(Sink(name="ndjson", label="NDJSON (JSON lines)", suffixes=(".ndjson", ".jsonl"),
                      aliases=("jsonl", "json"), writer=NdjsonWriter, records=True, content=NDJSON_CONTENT))

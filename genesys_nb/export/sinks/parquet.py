@@ -56,6 +56,15 @@ class ParquetWriter(writers.Writer):
         else:
             folder.mkdir()
 
+    def written_ids(self, key: str) -> set[str]:
+        """The ``key`` column of the closed parts the checkpoint counts, one part at a time."""
+        ids: set[str] = set()
+        for i in range(1, self.parts + 1):
+            part = pq.ParquetFile(self.target.parts_dir / self._name(i))
+            if key in part.schema_arrow.names:
+                ids.update(v for v in part.read(columns=[key]).column(key).to_pylist() if v is not None)
+        return ids
+
     def _verify(self, folder: Path) -> None:
         """The parts folder holds the parts the checkpoint counts, the last one as recorded; a part that was never
         checkpointed is deleted (its pages are fetched again)."""
