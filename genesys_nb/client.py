@@ -139,6 +139,8 @@ class Client:
         self.transport = Transport(hosts.api_url, auth, http, policy=policy, governor=self.governor, sleep=sleep)
         self._api = _Api(self.transport, sleep)
         self._closed = False
+        #: The profile this client was connected with (``connect(profile=...)``), if any.
+        self.profile: str | None = None
 
     def __repr__(self) -> str:
         where = "sandbox" if self.sandbox is not None else (self.hosts.region or self.hosts.api_url)
@@ -422,8 +424,10 @@ def connect(region: str | None = None, *, client_id: str | None = None, client_s
                          sandbox_hint=resolved.sandbox_hint(),
                          region_label=hosts.region.replace("_", "-") if hosts.region else None,
                          region_hint=hosts.region.replace("_", "-") if hosts.region else None)
-    return Client(hosts, auth, http=http, policy=policy, governor=RateGovernor(enabled=pace, sleep=sleep), sandbox=sb,
-                  sleep=sleep)
+    client = Client(hosts, auth, http=http, policy=policy, governor=RateGovernor(enabled=pace, sleep=sleep),
+                    sandbox=sb, sleep=sleep)
+    client.profile = profile
+    return client
 
 
 def _start_sandbox(resolved: Resolved, transport: httpx.BaseTransport | None) -> tuple[Any, Hosts, Any, Resolved]:

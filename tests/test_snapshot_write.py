@@ -155,3 +155,19 @@ def test_cli_plan_and_sql(tmp_path, capsys):
     assert "100" in capsys.readouterr().out
     assert cli_main(["snapshot", str(tmp_path / "t"), "--sandbox", "--tables", "nope"]) == 2
     assert "--tables" in capsys.readouterr().err
+
+
+def test_one_snapshot_per_profile_from_the_cli(tmp_path, monkeypatch, capsys):
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('[profiles.north]\nsandbox = true\nsandbox_seed = 7\nsandbox_users = 120\n\n'
+                        '[profiles.south]\nsandbox = true\nsandbox_seed = 8\nsandbox_users = 90\n')
+    profiles.chmod(0o600)
+    monkeypatch.setenv("GENESYS_NB_PROFILES", str(profiles))
+    rc = cli_main(["snapshot", str(tmp_path / "orgs"), "--profile", "north", "--profile", "south", "--no-progress",
+                   "--tables", "users,roles"])
+    assert rc == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "== north" in out and "== south" in out
+    north, south = gnb.open_snapshot(tmp_path / "orgs" / "north"), gnb.open_snapshot(tmp_path / "orgs" / "south")
+    assert north.rows("users") == 120 and south.rows("users") == 90
+    assert north.manifest.org.id != south.manifest.org.id

@@ -24,7 +24,8 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: 
     snap = commands.add_parser("snapshot", parents=[connection], formatter_class=formatter,
                                help="write the org's access tables into a snapshot folder",
                                description=wrap(ABOUT_SNAPSHOT))
-    snap.add_argument("dir", metavar="DIR", help="the snapshot folder to create")
+    snap.add_argument("dir", metavar="DIR", help="the snapshot folder to create (with several --profile flags: a "
+                                                 "folder holding one snapshot per profile, DIR/PROFILE)")
     snap.add_argument("--tables", metavar="A,B", help=f"only these tables (default all: {', '.join(TABLES)})")
     snap.add_argument("--resume", action="store_true", help="continue a snapshot of DIR that stopped")
     snap.add_argument("--overwrite", action="store_true", help="replace DIR once the new snapshot is complete")
@@ -59,6 +60,8 @@ def run_snapshot(args: argparse.Namespace, out: Any, err: Any) -> int:
     if args.resume and args.overwrite:
         raise ConfigError("--resume continues a snapshot and --overwrite replaces one: choose one.")
     tables = _tables(args)
+    if len(args.profile or []) > 1:
+        return _snapshot_orgs(args, tables, out, err)
     with _connect(args) as client:
         if args.plan:
             print(client.plan_snapshot(tables), file=out)
@@ -67,6 +70,38 @@ def run_snapshot(args: argparse.Namespace, out: Any, err: Any) -> int:
                                progress=not args.no_progress)
     print(summary_table(snap.manifest.as_dict()), file=out)
     return 0
+
+
+def _snapshot_orgs(args: argparse.Namespace, tables: Any, out: Any, err: Any) -> int:
+    """One snapshot folder per profile, DIR/<profile>, the orgs at once (each with its own rate limit)."""
+    from pathlib import Path
+
+    import genesys_nb as gnb
+
+    if args.region or args.api_url or args.login_url or args.client_id or args.sandbox:
+        raise ConfigError("With several --profile flags each org comes from its profile: leave out --region, "
+                          "--api-url, --login-url, --client-id and --sandbox.")
+    root = Path(args.dir)
+    root.mkdir(parents=True, exist_ok=True)
+    names = list(dict.fromkeys(args.profile))
+
+    def snapshot_of(client: Any) -> Any:
+        if args.plan:
+            return str(client.plan_snapshot(tables))
+        return client.snapshot(root / client.profile, tables, resume=args.resume, overwrite=args.overwrite,
+                               strict=args.strict, progress=False)
+
+    failed = 0
+    result = gnb.across({name: {"profile": name} for name in names}, snapshot_of, progress=not args.no_progress)
+    for name in names:
+        if name in result.errors:
+            failed += 1
+            print(f"genesys-nb: error: {name}: {result.errors[name]}", file=err)
+            continue
+        value = result.results[name]
+        print(f"== {name}", file=out)
+        print(value if isinstance(value, str) else summary_table(value.manifest.as_dict()), file=out)
+    return 4 if failed else 0
 
 
 def summary_table(manifest: dict[str, Any]) -> str:
