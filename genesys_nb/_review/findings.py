@@ -72,7 +72,7 @@ def findings(snapshot: Snapshot | str | os.PathLike[str], today: dt.datetime | d
              stale_days: int = 90, admin_roles: Iterable[str] | None = None) -> pl.DataFrame:
     """Every finding of every rule in ``gnb.RULES`` over ``snapshot`` (a Snapshot or its folder's path).
 
-    ``today`` is the review date (default: the snapshot's finish time); ``stale_days`` the days without a login
+    ``today`` is the review date (default: when the snapshot was taken, by the API's clock: ``manifest.as_of``); ``stale_days`` the days without a login
     after which an active user is stale; ``admin_roles`` role ids or names that replace the default definition of
     admin roles. A rule whose table the snapshot lacks is left out with a warning.
     """
@@ -88,8 +88,7 @@ def run_findings(snapshot: Snapshot | str | os.PathLike[str], *, today: dt.datet
     """:func:`findings` with what produced it (``argument_names`` renames arguments in errors, e.g. for flags)."""
     names = {"today": "today", "stale_days": "stale_days", "admin_roles": "admin_roles", **(argument_names or {})}
     snap = as_snapshot(snapshot)
-    finished = snap.manifest.finished or snap.manifest.started
-    when = as_utc(today, finished, names["today"])
+    when = as_utc(today, snap.manifest.as_of, names["today"])
     days = check_stale_days(stale_days, names["stale_days"])
     if not snap.has("users"):
         why = snap.skipped.get("users", "it was not taken")

@@ -216,7 +216,7 @@ class App:
             if fault == TRUNCATED and resp.status == 200:
                 resp.body = self.faults.truncate(resp.body, n)
                 injected = fault
-        headers = [("ININ-Correlation-Id", cid), *_content_type(resp)]
+        headers = [("ININ-Correlation-Id", cid), ("Date", self._date()), *_content_type(resp)]
         if decision is not None:
             headers += decision.headers()
         resp.headers = headers + resp.headers
@@ -267,6 +267,13 @@ class App:
         if due:
             changed = self.org.apply_churn(churn, round_no, n)
             self.renderer.forget(changed)
+
+    def _date(self) -> str:
+        """The ``Date`` header: the org's own clock (fixed, and moved by ``advance``), as a real server sends its
+        own; snapshots read it as the API's time."""
+        from email.utils import formatdate
+
+        return formatdate(self.org.now_ms / 1000, usegmt=True)
 
     def reset_stats(self) -> None:
         """Zero the counters and the request log."""

@@ -148,6 +148,18 @@ class Manifest:
     def skipped_tables(self) -> dict[str, TableEntry]:
         return {name: entry for name, entry in self.tables.items() if not entry.is_complete}
 
+    @property
+    def as_of(self) -> dt.datetime:
+        """When the snapshot was taken by the API's own clock (its ``Date`` header, recorded as ``as_of``), else
+        its finish time: the "today" of a review of it. On a real org the two agree to the second; the sandbox's
+        clock is its synthetic org's."""
+        recorded = self.extra.get("as_of")
+        if isinstance(recorded, str):
+            parsed = parse_time(recorded, "as_of")
+            if parsed is not None:
+                return parsed
+        return self.finished or self.started
+
     def as_dict(self) -> dict[str, Any]:
         out = {"format": self.format, "format_version": self.format_version, "tool_version": self.tool_version,
                "org": {"id": self.org.id, "name": self.org.name}, "api_host": self.api_host,

@@ -183,7 +183,7 @@ def write_snapshot(client: Any, path: str | os.PathLike, *, tables: Sequence[str
         _save_plan(partial, plan)
         (partial / "started.json").write_bytes(orjson.dumps({"started": started}))
     sent_before = client.transport.counters.requests
-    org = client.organization()
+    org, as_of = _organization(client)
     entries: dict[str, dict[str, Any]] = {}
     for name, table_plan in plan.listed.items():
         if table_plan.skipped:
@@ -204,7 +204,7 @@ def write_snapshot(client: Any, path: str | os.PathLike, *, tables: Sequence[str
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "tool_version": __version__,
         "org": {"id": org.get("id"), "name": org.get("name")}, "api_host": client.hosts.api_url,
-        "started": started, "finished": _now(),
+        "started": started, "finished": _now(), "as_of": as_of,
         "query": {"tables": list(plan.tables), "users_expand": list(_users_expand(plan))},
         "plan": {"requests": plan.requests, "probe_requests": plan.probe_requests},
         "requests_sent": 1 + sum(e.get("requests", 0) for e in entries.values()),
@@ -215,6 +215,22 @@ def write_snapshot(client: Any, path: str | os.PathLike, *, tables: Sequence[str
         manifest["tables"].setdefault(extra, entries[extra])
     _finish(partial, final, manifest, overwrite)
     return final
+
+
+def _organization(client: Any) -> tuple[dict[str, Any], str | None]:
+    """The org (``GET /api/v2/organizations/me``), and the API's own time from that response's ``Date`` header:
+    the moment a review of this snapshot is "today" by default (the clock the data's login dates follow)."""
+    from email.utils import parsedate_to_datetime
+
+    response = client.transport.request("GET", "/api/v2/organizations/me")
+    body = response.body if isinstance(response.body, dict) else {}
+    try:
+        when = parsedate_to_datetime(response.headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return body, None
+    if when.tzinfo is None:
+        return body, None
+    return body, when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _users_expand(plan: SnapshotPlan) -> tuple[str, ...]:
