@@ -36,6 +36,7 @@ from .errors import (AuditQueryError, AuthenticationError, BadRequest, ConfigErr
 _LAZY: dict[str, tuple[str, str]] = {
     "ExportSummary": (".export", "ExportSummary"),
     "ExportProgress": (".export", "ExportProgress"),
+    "neutralise_formulas": (".export", "neutralise_formulas"),
     "FrameReader": ("._tables.frames", "FrameReader"),
     "active_with_email": ("._tables.filters", "active_with_email"),
     "pushdown": (".resources.users", "pushdown"),
