@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._checks import whole_number
 from .client import Client, connect
 from .errors import ConfigError, GenesysError
 
@@ -148,8 +149,7 @@ def across(profiles: Sequence[str | Mapping[str, Any]] | Mapping[str, str | Mapp
     shows one bar per org with its requests so far (``TQDM_DISABLE=1`` turns bars off everywhere).
     """
     orgs = _orgs(profiles)
-    if max_workers is not None and (not isinstance(max_workers, int) or max_workers < 1):
-        raise ConfigError(f"max_workers must be a whole number of 1 or more, not {max_workers!r}.")
+    whole_number(max_workers, "max_workers", minimum=1, allow_none=True)
     result = AcrossResult()
     clients: dict[str, Client] = {}
     lock = threading.Lock()

@@ -7,7 +7,7 @@ import pathlib
 PKG = pathlib.Path(__file__).resolve().parent.parent / "genesys_nb"
 
 #: The layers, lowest first. A module may import its own layer's package and any layer below it, never above.
-LAYERS = ["_version", "errors", "_http", "_paging", "_tables", "resources", "export", "snapshot", "_review", "client",
+LAYERS = ["_version", "errors", "_checks", "_http", "_paging", "_tables", "resources", "export", "snapshot", "_review", "client",
           "orgs", "__init__", "cli", "widgets", "demo"]
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from .._checks import whole_number
 from ..errors import ConfigError
 from ..snapshot.reader import Snapshot, as_snapshot
 from .rules import DEFAULT_ROLE_IDS, RULES, SEVERITIES, Rule, Tables, admin_role_expr
@@ -63,9 +64,8 @@ def as_utc(value: dt.datetime | dt.date | str | None, default: dt.datetime, what
 
 
 def check_stale_days(value: object, what: str = "stale_days") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{what} must be a whole number of days, 0 or more, not {value!r}.")
-    return value
+    """The days without a login that make a login stale: a whole number >= 0."""
+    return whole_number(value, what, advice="It counts days without a login.")
 
 
 def findings(snapshot: Snapshot | str | os.PathLike[str], today: dt.datetime | dt.date | str | None = None,

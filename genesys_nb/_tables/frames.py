@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from .._checks import whole_number
 from ..errors import ConfigError
 from .filters import Where, compile_where
 from .._paging.stream import Batch, Page, Stream
@@ -202,8 +203,7 @@ class FrameReader:
 
     def __init__(self, stream: Stream, *, chunk_size: int = 50_000, backend: str = "polars", where: Any = None,
                  dtype_backend: str | None = None) -> None:
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ConfigError(f"chunk_size must be a whole number >= 1, not {chunk_size!r}.")
+        whole_number(chunk_size, "chunk_size", minimum=1)
         if backend not in BACKENDS:
             raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
         self.dtype_backend = check_dtype_backend(dtype_backend, backend)
@@ -242,8 +242,7 @@ class FrameReader:
 
     def get_chunk(self, size: int | None = None) -> Any:
         """The next ``size`` rows (default ``chunk_size``) as a frame; StopIteration when nothing is left."""
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-            raise ConfigError(f"size must be a whole number >= 1, not {size!r}.")
+        whole_number(size, "size", minimum=1, allow_none=True)
         n = size or self.chunk_size
         self._fill(n)
         if not self._buffered:

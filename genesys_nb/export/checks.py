@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._checks import whole_number as _whole_number
 from ..errors import ExportError
 
 __all__ = ["whole_number", "plural", "human_bytes"]
@@ -13,11 +14,7 @@ def whole_number(value: Any, what: str, *, minimum: int = 0, maximum: int | None
                  advice: str = "") -> int:
     """``value`` if it is a whole number (not a bool, not a float) from ``minimum`` to ``maximum``; else an
     :class:`ExportError` naming ``what`` (an argument, or a checkpoint field) and adding ``advice``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
-            maximum is not None and value > maximum):
-        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum:,}"
-        raise ExportError(f"{what} must be a whole number {bounds}, not {value!r}.{' ' + advice if advice else ''}")
-    return value
+    return _whole_number(value, what, minimum=minimum, maximum=maximum, advice=advice, error=ExportError)
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:

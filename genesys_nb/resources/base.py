@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+from .._checks import whole_number
 from ..errors import ConfigError
 from .._paging.paginators import Paginator, PageRequest
 from .._paging.spec import ListingSpec
@@ -27,14 +28,7 @@ __all__ = ["ListingSpec", "Resource", "FanOut", "check_whole", "check_page_size"
 def check_whole(value: Any, name: str, *, minimum: int = 0, maximum: int | None = None,
                 allow_none: bool = False) -> Any:
     """A whole number within bounds (booleans are not numbers), or a ConfigError naming the argument."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
-            maximum is not None and value > maximum):
-        bounds = f"from {minimum:,} to {maximum:,}" if maximum is not None else f">= {minimum:,}"
-        none = " or None" if allow_none else ""
-        raise ConfigError(f"{name} must be a whole number {bounds}{none}, not {value!r}.")
-    return value
+    return whole_number(value, name, minimum=minimum, maximum=maximum, allow_none=allow_none)
 
 
 def check_page_size(page_size: Any, *, maximum: int) -> int:
@@ -42,7 +36,7 @@ def check_page_size(page_size: Any, *, maximum: int) -> int:
     if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= maximum:
         raise ConfigError(f"page_size must be a whole number from 1 to {maximum} (the API's maximum), not "
                           f"{page_size!r}. Larger pages mean fewer requests against the rate limit.")
-    return page_size
+    return page_size  # worded apart from whole_number: it names the API's maximum and why large pages pay
 
 
 def check_choice(value: Any, name: str, choices: Sequence[str], *, fold: bool = False) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from .._checks import whole_number
 from ..errors import ConfigError
 from .tables import COMPLETE, FORMAT, FORMAT_VERSION, SKIPPED, STATUSES, table_file
 
@@ -43,12 +44,9 @@ def parse_time(text: Any, what: str) -> dt.datetime | None:
     return value.astimezone(dt.timezone.utc)
 
 
-def _count(value: Any, what: str, *, optional: bool = False) -> int | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{what} must be a whole number of 0 or more, not {value!r}.")
-    return value
+def _count(value: Any, what: str, *, optional: bool = False) -> Any:
+    """A count read from the manifest: a whole number >= 0 (None allowed where ``optional``)."""
+    return whole_number(value, what, allow_none=optional)
 
 
 @dataclass(frozen=True)
