@@ -167,18 +167,9 @@ def _arrow_phones(raw: pa.Table) -> pa.Array:
 
 
 
-def _phone_of(record: dict) -> str | None:
-    for key in ("primaryContactInfo", "addresses"):
-        for contact in record.get(key) or ():
-            if contact.get("mediaType") == "PHONE":
-                value = contact.get("address") or contact.get("display")
-                if value:
-                    return value
-    return None
-
-
-def _phone_of_any(record: Any) -> str | None:
-    """:func:`_phone_of` for records that may not have the expected shapes."""
+def _phone_of(record: Any) -> str | None:
+    """The address (else display) of a record's first PHONE contact in primaryContactInfo, else in addresses; None
+    for records without one, or whose shapes are not the API's."""
     if not isinstance(record, dict):
         return None
     for key in ("primaryContactInfo", "addresses"):
@@ -195,10 +186,7 @@ def _phones(records: list[dict]) -> pa.Array:
     """Per record, the address (else display) of the first PHONE contact in primaryContactInfo, else in addresses.
 
     A plain loop over the few contacts of each user: cheaper than reading every contact list into Arrow."""
-    try:
-        return pa.array([_phone_of(r) for r in records], S)
-    except (AttributeError, TypeError, pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array([_phone_of_any(r) for r in records], S)
+    return pa.array([_phone_of(r) for r in records], S)
 
 
 
