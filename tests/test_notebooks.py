@@ -1,32 +1,39 @@
-"""The three notebooks, executed headless with nbclient in a real kernel, their outputs checked.
+"""The notebooks, executed headless with nbclient in a real kernel, their outputs checked.
 
-Each notebook runs twice: on the in-process sandbox with no credentials, and with credentials in the environment
-against a sandbox served over loopback HTTP (``GENESYS_NB_API_URL``). The second run scans the whole saved notebook
-file (outputs, metadata, widget state) for the secret. Notebook 02's panels are clicked by cells appended for the
-test. The expected numbers are counted here from the raw records, independently of the notebooks' polars code.
+Every notebook runs from a fresh copy of ``notebooks/`` with nothing prepared. 01, 02 and 04 also run on the
+in-process sandbox with no credentials, and with credentials in the environment against a sandbox served over
+loopback HTTP (``GENESYS_NB_API_URL``); that run scans the whole saved notebook file (outputs, metadata, widget
+state) for the secret. 05 is sandbox-only (it moves the sandbox org forward in time). Buttons and panels are clicked
+by cells appended for the test. The expected results come from the raw records or from the sandbox's ground truth
+(``genesys_nb.sandbox.truth``), independently of the notebooks' own code.
 """
 
 from __future__ import annotations
 
-import collections
+import datetime as dt
+import json
 import re
 import shutil
 from pathlib import Path
 
 import nbformat
+import openpyxl
 import polars as pl
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
 import genesys_nb as gnb
-from genesys_nb.sandbox import OAuthClient, Sandbox
+from genesys_nb.review import KINDS
+from genesys_nb.review.rules import admin_role_expr
+from genesys_nb.sandbox import OAuthClient, Sandbox, truth
 from genesys_nb.widgets import UserQuery
 
 pytestmark = pytest.mark.notebooks
 
 NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-NOTEBOOKS = ["01_quickstart.ipynb", "02_interactive_export.ipynb", "03_audit_recipes.ipynb"]
+NOTEBOOKS = ["01_quickstart.ipynb", "02_interactive_export.ipynb", "04_access_snapshot.ipynb"]
+SANDBOX_ONLY = ["05_access_review.ipynb"]
 SECRET = "nb-Secret-0c9d2e51b7a4"  # distinctive: it can only be in a file by leaking
 ENV_NAMES = ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYSCLOUD_REGION",
              "GENESYS_NB_API_URL")
@@ -42,6 +49,17 @@ CLICK_THROUGH = [
 # As if a person typed the secret into the wizard's password field and connected.
 TYPED_SECRET = ('app.connect.secret.value = os.environ["GENESYSCLOUD_OAUTHCLIENT_SECRET"]\n'
                 'app.connect.button.click()\nprint("TYPED:", repr(app.connect.secret.value), app.connect.message)')
+
+
+# Cells appended to 04 and 05 to hand their results to the test (the notebooks show them as tables).
+SNAPSHOT_RESULTS = ['import json\nprint("RESULTS:", json.dumps({"admin_roles": sorted(admin_roles["role_id"]), '
+                    '"admin": sorted(admin_holders.select("user_id", "role_id", "division_id", "via").rows()), '
+                    '"in_queues": sorted(in_queues["user_id"]), '
+                    '"never_used": sorted([u, x] for u, xs in never_used.select("user_id", "licences").rows() '
+                    'for x in xs.split(", "))}))']
+REVIEW_CLICK = ['button.click()\nprint("LINK:", link.value)',
+                'import json\nprint("RESULTS:", json.dumps({"diff": review.diff.summary(), "findings": '
+                '{r: sorted(f["user_id"]) for r, f in review.findings_by_rule().items()}}))']
 
 
 def execute(name: str, extra_cells: list[str] = (), folder: Path = NB_DIR) -> nbformat.NotebookNode:
@@ -69,34 +87,60 @@ def mimetypes(nb: nbformat.NotebookNode) -> set[str]:
     return {m for c in nb.cells for o in c.get("outputs", []) for m in o.get("data", {})}
 
 
+def results(text: str) -> dict:
+    """The JSON that SNAPSHOT_RESULTS or REVIEW_CLICK printed."""
+    [line] = [line for line in text.splitlines() if line.startswith("RESULTS: ")]
+    return json.loads(line.removeprefix("RESULTS: "))
+
+
+def check_workbook(folder: Path, text: str, findings: int) -> None:
+    """The button wrote the workbook the link names, into ``folder``, and it opens with every finding in it."""
+    match = re.search(r'LINK: <a href="([^"]+)" download target="_blank">Download (access-review-[\d-]+\.xlsx)</a>', text)
+    assert match, "the button did not show a download link"
+    path = folder / match.group(2)
+    assert path.is_file() and match.group(1).endswith(f"access-review/{path.name}")
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert {"Summary", "Findings"} <= set(book.sheetnames)
+    assert book["Findings"].max_row == findings + 1  # a header, then one row per finding
+
+
 @pytest.fixture(scope="module")
 def expected() -> dict[str, int]:
     """What the notebooks should find in the default sandbox org, counted from the raw records."""
     with gnb.connect(sandbox={"rate_limit": None}) as client:
-        users = list(client.users(expand=("authorization", "dateLastLogin")))
-        divisions = list(client.divisions())
-    state = {u["id"]: u["state"] for u in users}
-    emails = collections.Counter(u["email"].lower() for u in users if u.get("email"))
-    # "Inactive managers" are inactive ones: deleted managers are counted apart (issue 13).
-    bad_managers = collections.Counter(u["manager"]["id"] for u in users if u["state"] == "active" and u.get("manager")
-                                       and state.get(u["manager"]["id"]) == "inactive")
-    gone_managers = collections.Counter(u["manager"]["id"] for u in users if u["state"] == "active" and u.get("manager")
-                                        and state.get(u["manager"]["id"]) == "deleted")
+        users = list(client.users())
     sales = UserQuery(state="active", text="sales")
     active = [u for u in users if u["state"] == "active"]
     return {
-        "users": len(users), "active": len(active), "divisions": len(divisions),
+        "users": len(users), "active": len(active),
         "sales_department": sum(u.get("department") == "Sales" for u in active),
-        "inactive_with_roles": sum(u["state"] == "inactive" and bool(u["authorization"]["roles"]) for u in users),
-        "never_logged_in": sum("dateLastLogin" not in u for u in active),
-        "no_email": sum(u["state"] != "deleted" and not u.get("email") for u in users),
-        "duplicate_emails": sum(n > 1 for n in emails.values()),
-        "bad_managers": len(bad_managers), "orphaned_reports": sum(bad_managers.values()),
-        "gone_managers": len(gone_managers), "reports_of_gone": sum(gone_managers.values()),
         "sales_text": sum(sales.matches(u) for u in active),
         "sales_text_first_500": sum(sales.matches(u) for u in active[:500]),
     }
 
+
+@pytest.fixture(scope="module")
+def access_truth() -> dict:
+    """What notebook 04 should find in its 3,000-user sandbox org, from the sandbox's ground truth."""
+    with gnb.connect(sandbox={"users": 3_000, "rate_limit": None}) as client:
+        sb = client.sandbox
+        admin_roles = set(truth.roles(sb).filter(admin_role_expr())["role_id"])
+        assert admin_roles and admin_roles <= truth.admin_role_ids(sb)  # the review's definition finds real ones
+        admin = truth.user_roles(sb).filter(pl.col("role_id").is_in(list(admin_roles)))
+        never = truth.users(sb).filter(pl.col("date_last_login").is_null())["id"]
+        licences = truth.user_licenses(sb).filter(pl.col("user_id").is_in(never.to_list()))
+        return {"admin_roles": admin_roles, "dirt": truth.dirt(sb),
+                "admin": set(admin.select("user_id", "role_id", "division_id", "via").rows()),
+                "never_used": set(licences.select("user_id", "license_id").rows())}
+
+
+@pytest.fixture(scope="module")
+def review_truth() -> dict:
+    """Notebook 05's org a quarter on: what changed and what is wrong, from the sandbox's ground truth."""
+    with gnb.connect(sandbox={"rate_limit": None}) as client:
+        changes = client.sandbox.advance(days=90)
+        assert dt.datetime.fromtimestamp(client.sandbox.org.now_ms / 1000, dt.timezone.utc).date() == dt.date(2026, 4, 1)
+        return {"changes": {kind: getattr(changes, kind).height for kind in KINDS}, "dirt": truth.dirt(client.sandbox)}
 
 @pytest.fixture
 def sandbox_env(monkeypatch, tmp_path):
@@ -134,7 +178,7 @@ def newcomer(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in NB_DIR.glob("*.ipynb")))
 def test_every_notebook_runs_from_a_fresh_copy_with_nothing_prepared(name, newcomer):
-    extra = CLICK_THROUGH if name.startswith("02") else []
+    extra = {"02": CLICK_THROUGH, "05": REVIEW_CLICK}.get(name[:2], [])
     text = printed(execute(name, extra, folder=newcomer))  # printed() fails on any error output
     assert "Sandbox Org 42" in text or name == "dashboard.ipynb"
     if name.startswith("01"):
@@ -143,11 +187,15 @@ def test_every_notebook_runs_from_a_fresh_copy_with_nothing_prepared(name, newco
     if name.startswith("02"):
         assert (newcomer / "exports" / "users.parquet").exists()
         assert (newcomer / "exports" / "wizard_users.parquet").exists()
+    if name.startswith("04"):
+        assert gnb.open_snapshot(newcomer / "exports" / "access-snapshot" / "snapshot").manifest.tables["users"].rows
+    if name.startswith("05"):
+        check_workbook(newcomer / "exports" / "access-review", text, int(re.search(r"findings: (\d+)", text)[1]))
 
 
 def test_notebooks_are_committed_clean():
     found = sorted(p.name for p in NB_DIR.glob("*.ipynb"))
-    assert set(NOTEBOOKS) <= set(found)
+    assert set(NOTEBOOKS + SANDBOX_ONLY) <= set(found) and "03_audit_recipes.ipynb" not in found  # 05 replaced 03
     for name in found:
         nb = nbformat.read(NB_DIR / name, as_version=4)
         nbformat.validate(nb)
@@ -182,23 +230,44 @@ def test_interactive_export_on_the_sandbox(sandbox_env, expected):
     assert "<ConnectPanel: Not connected.>" in text  # panels show a summary as plain text, never their fields
 
 
-def test_audit_recipes_on_the_sandbox(sandbox_env, expected):
-    nb = execute("03_audit_recipes.ipynb")
+def test_access_snapshot_on_the_sandbox(sandbox_env, access_truth):
+    nb = execute("04_access_snapshot.ipynb", SNAPSHOT_RESULTS)
     text = printed(nb)
-    assert "Auditing Sandbox Org 42" in text and f"{expected['users']} users loaded" in text
-    assert f"{expected['inactive_with_roles']} inactive users still hold roles" in text
-    assert f"{expected['never_logged_in']} active users never logged in" in text
-    assert f"{expected['no_email']} users have no email" in text
-    assert f"{expected['duplicate_emails']} email addresses are used by more than one user" in text
-    assert (f"{expected['bad_managers']} inactive managers have {expected['orphaned_reports']} active reports"
-            in text)
-    assert f"{expected['divisions']} divisions" in text
-    assert f"{expected['gone_managers']} deleted managers have {expected['reports_of_gone']} active reports" in text
-    assert "Master Admin" in text, "the roles are cut off in the tables"
+    got = results(text)
+    assert "Connected to Sandbox Org 42" in text and "3,000" in text  # the plan shows the users' API total
+    snap = gnb.open_snapshot(sandbox_env / "access-snapshot" / "snapshot")
+    assert snap.manifest.tables["users"].rows == 3000 and not snap.skipped
+    assert f"requests: {snap.manifest.plan['requests']} planned, {snap.manifest.requests_sent} sent" in text
+    assert snap.manifest.plan["requests"] == snap.manifest.requests_sent
+    # 1. admin roles and how they are held: every (user, role, division, way) of the ground truth, no other
+    assert set(got["admin_roles"]) == access_truth["admin_roles"]
+    assert {tuple(r) for r in got["admin"]} == access_truth["admin"] and len(got["admin"]) == len(access_truth["admin"])
+    assert "through group " in text and "direct" in text
+    # 2. and 3.: the sandbox's own dirt, user by user
+    assert set(got["in_queues"]) == access_truth["dirt"]["inactive_in_queue"]
+    assert {tuple(p) for p in got["never_used"]} == access_truth["never_used"]
+    assert {u for u, _ in got["never_used"]} == access_truth["dirt"]["licence_never_logged_in"]
+    users = len({u for u, *_ in access_truth["admin"]})
+    assert f"{users} users hold an admin role ({len(access_truth['admin'])} grants)" in text
     assert re.search(r"\w+\.\w+\d*@sandbox-42\.example\.com\s", text), "the tables cut the emails"
-    assert "image/png" in mimetypes(nb), "the users-per-division chart is missing"
-    assert min(expected[k] for k in ("inactive_with_roles", "never_logged_in", "no_email", "duplicate_emails",
-                                     "bad_managers")) > 0, "the sandbox should give every recipe something to find"
+    assert "image/png" in mimetypes(nb), "the admin-roles chart is missing"
+
+
+def test_access_review_on_the_sandbox(sandbox_env, review_truth):
+    nb = execute("05_access_review.ipynb", REVIEW_CLICK)
+    text = printed(nb)
+    got = results(text)
+    assert "Access review of Sandbox Org 42" in text and "the sandbox org's date: 2026-04-01" in text
+    assert got["diff"] == review_truth["changes"]  # every kind of change, as the sandbox recorded it
+    dirt, found = review_truth["dirt"], {rule: set(ids) for rule, ids in got["findings"].items()}
+    for rule in ("inactive_with_roles", "inactive_in_queue", "licence_on_inactive", "never_logged_in", "no_email",
+                 "duplicate_email"):
+        assert found.get(rule, set()) == dirt[rule], rule
+    assert found["stale_login"] == dirt["stale_login"] | dirt["never_logged_in"]  # "or never", as documented
+    assert found["admin_role_inactive"] and found["admin_role_inactive"] <= dirt["admin_role_inactive"]
+    assert "image/png" in mimetypes(nb) and "application/vnd.jupyter.widget-view+json" in mimetypes(nb)
+    assert re.search(r"\w+\.\w+\d*@sandbox-42\.example\.com\s", text), "the tables cut the emails"
+    check_workbook(sandbox_env / "access-review", text, sum(map(len, got["findings"].values())))
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
