@@ -45,6 +45,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Manifest": (".snapshot", "Manifest"),
     "SnapshotPlan": (".snapshot.plan", "SnapshotPlan"),
     "findings": ("._review", "findings"),
+    "admin_roles": ("._review", "admin_roles"),
     "RULES": ("._review", "RULES"),
     "diff": ("._review", "diff"),
     "SnapshotDiff": ("._review", "SnapshotDiff"),

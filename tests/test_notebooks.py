@@ -24,8 +24,8 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
 import genesys_nb as gnb
-from genesys_nb.review import KINDS
-from genesys_nb.review.rules import admin_role_expr
+from genesys_nb._review import KINDS
+from genesys_nb._review.rules import admin_role_expr
 from genesys_nb.sandbox import OAuthClient, Sandbox, truth
 from genesys_nb.widgets import UserQuery
 
@@ -257,7 +257,7 @@ def test_access_review_on_the_sandbox(sandbox_env, review_truth):
     nb = execute("05_access_review.ipynb", REVIEW_CLICK)
     text = printed(nb)
     got = results(text)
-    assert "Access review of Sandbox Org 42" in text and "the sandbox org's date: 2026-04-01" in text
+    assert "Access review of Sandbox Org 42" in text and "taken as of 2026-01-01 and 2026-04-01" in text
     assert got["diff"] == review_truth["changes"]  # every kind of change, as the sandbox recorded it
     dirt, found = review_truth["dirt"], {rule: set(ids) for rule, ids in got["findings"].items()}
     for rule in ("inactive_with_roles", "inactive_in_queue", "licence_on_inactive", "never_logged_in", "no_email",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .bundle import Review, review
 from .diff import KINDS, SnapshotDiff, diff
-from .findings import FINDING_SCHEMA, findings
+from .findings import FINDING_SCHEMA, admin_roles, findings
 from .rules import RULES, Rule
 
-__all__ = ["findings", "RULES", "Rule", "FINDING_SCHEMA", "diff", "SnapshotDiff", "KINDS", "review", "Review"]
+__all__ = ["findings", "admin_roles", "RULES", "Rule", "FINDING_SCHEMA", "diff", "SnapshotDiff", "KINDS", "review", "Review"]

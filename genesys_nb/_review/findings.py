@@ -194,3 +194,14 @@ def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
     keys = [pl.col("severity").replace_strict(rank, return_dtype=pl.Int32),
             pl.col("rule").replace_strict(order, return_dtype=pl.Int32), "name", "user_id", *EVIDENCE]
     return frame.sort(keys, nulls_last=True)
+
+
+def admin_roles(snapshot: Snapshot | str | os.PathLike[str],
+                admin_roles: Iterable[str] | None = None) -> pl.DataFrame:
+    """The roles the findings treat as admin roles (``role_id``, ``name``): by the default definition (see
+    :mod:`genesys_nb._review.rules`), or the role ids or names given, exactly as ``findings(admin_roles=...)``."""
+    snap = as_snapshot(snapshot)
+    roles = _roles(snap, admin_roles, "admin_roles")
+    if roles is None:
+        raise ConfigError(f"The snapshot {snap.path} has no roles table; it is needed to tell admin roles.")
+    return roles.filter("is_admin").select("role_id", name="role_name").collect().sort("name", "role_id")
