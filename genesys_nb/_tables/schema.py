@@ -233,7 +233,8 @@ class TableSchema:
     def to_polars(self, records: list[dict], expand: Iterable[str] | str = ()) -> pl.DataFrame:
         """Records as a polars DataFrame with exactly :meth:`polars_schema` (``expand``), even when empty."""
         import polars as pl
-        return pl.from_arrow(self.to_arrow(records, expand))  # type: ignore[return-value]
+        # An Arrow table converts to a DataFrame (pyarrow is untyped, so polars' overloads cannot tell).
+        return cast("pl.DataFrame", pl.from_arrow(self.to_arrow(records, expand)))
 
     def page_to_arrow(self, body: bytes, expand: Iterable[str] | str = ()) -> tuple[Any, pa.Table | None]:
         """A listing page's raw bytes as ``(envelope, table)``: ``table`` is exactly what
