@@ -37,6 +37,7 @@ demo: $(VENV)/.installed
 	$(BIN)/python -m genesys_nb.demo
 
 test: install-test
+	$(BIN)/python -m mypy
 	mkdir -p $(TMPJ)
 	$(TESTENV) $(BIN)/python -m pytest
 

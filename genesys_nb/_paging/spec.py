@@ -53,8 +53,8 @@ class ListingSpec:
     def fingerprint(self) -> str:
         """A short digest of what is listed (not of how: the strategy, how fast), so a token or checkpoint fits
         only this query; a checkpoint may be resumed with another strategy (see :meth:`how`)."""
-        what = [o for o in self.options if o[0] not in HOW_OPTIONS]
-        what = [self.resource, list(self.params), what, list(self.expand)]
+        options = [o for o in self.options if o[0] not in HOW_OPTIONS]
+        what = [self.resource, list(self.params), options, list(self.expand)]
         return hashlib.sha256(orjson.dumps(what, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()[:16]
 
     def how(self) -> str:

@@ -22,7 +22,7 @@ from .rules import DEFAULT_ROLE_IDS, RULES, SEVERITIES, Rule, Tables, admin_role
 
 __all__ = ["findings", "run_findings", "FindingsResult", "FINDING_SCHEMA", "EVIDENCE", "as_utc", "check_stale_days"]
 
-_S = pl.String
+_S = pl.String()
 #: The columns of a findings frame, in order.
 FINDING_SCHEMA = pl.Schema({
     "rule": _S, "severity": _S, "user_id": _S, "name": _S, "email": _S, "state": _S, "detail": _S,
@@ -149,7 +149,7 @@ def _roles(snap: Snapshot, admin_roles: Iterable[str] | None, arg: str) -> pl.La
 def _role_list(value: Iterable[str], arg: str) -> list[str]:
     items = [value] if isinstance(value, str) else value
     try:
-        out = [str(v).strip() for v in items if str(v).strip()]  # type: ignore[union-attr]
+        out = [str(v).strip() for v in items if str(v).strip()]
     except TypeError:
         raise ConfigError(f"{arg} must be a list of role ids or names, not {value!r}.") from None
     return out

@@ -110,12 +110,14 @@ def _summary(workbook: Any, title: str, blocks: Sequence[Block]) -> None:
     ws = workbook.add_worksheet("Summary")
     bold = workbook.add_format({"bold": True})
     ws.write_string(0, 0, title, workbook.add_format({"bold": True, "font_size": 14}))
-    row, widths = 2, {}
+    row = 2
+    widths: dict[int, int] = {}  # column -> widest block's characters
     for i, block in enumerate(blocks):
         ws.write_string(row, 0, block.title, bold)
         frame = excel_ready(block.frame)
         frame.write_excel(workbook, ws, position=(row + 1, 0), table_name=f"Summary_{i + 1}",
-                          table_style=_TABLE_STYLE, dtype_formats=_FORMATS, autofit=False)
+                          table_style=_TABLE_STYLE, autofit=False,
+                          dtype_formats=_FORMATS)  # type: ignore[arg-type]  # see _FORMATS
         for col, chars in enumerate(list(_char_widths(frame).values())[:-1]):  # the last column's text overflows
             widths[col] = max(widths.get(col, 0), min(chars, _SUMMARY_MAX_CHARS))
         row += max(frame.height, 1) + 4
@@ -139,7 +141,10 @@ def _data_sheet(workbook: Any, sheet: Sheet) -> None:
     if sheet.decisions:
         widths |= {"decision": _pixels(10), "comment": _pixels(40)}
     frame.write_excel(workbook, sheet.name, table_name=_table_name(sheet.name), table_style=_TABLE_STYLE,
-                      freeze_panes=(1, 0), autofilter=True, column_widths=widths, dtype_formats=_FORMATS)
+                      freeze_panes=(1, 0), autofilter=True,
+                      # polars types it as a Mapping keyed by str | Selector: its invariant key refuses dict[str, int]
+                      column_widths=widths,  # type: ignore[arg-type]
+                      dtype_formats=_FORMATS)  # type: ignore[arg-type]  # see _FORMATS
     ws = workbook.get_worksheet_by_name(sheet.name)
     _print_setup(ws)
     if sheet.decisions and frame.height:
@@ -149,6 +154,8 @@ def _data_sheet(workbook: Any, sheet: Sheet) -> None:
                                         "input_title": "Decision", "input_message": " / ".join(DECISIONS)})
 
 
+# polars' stubs type write_excel's dtype_formats as an invariant dict keyed by every dtype form, so this plain
+# {dtype class: format} dict needs a `type: ignore[arg-type]` where it is passed (the stub is too strict).
 _FORMATS = {pl.Datetime: DATETIME_FORMAT, pl.Date: DATE_FORMAT}
 
 

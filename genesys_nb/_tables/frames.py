@@ -119,15 +119,19 @@ class PageConverter:
     def __call__(self, records: list[dict] | Batch) -> pa.Table | pl.DataFrame:
         if isinstance(records, ArrowBatch):
             return self.where.filter_arrow(records.table)
+        if isinstance(records, Batch):  # pages are decoded natively only by table_decoder, into ArrowBatch
+            raise TypeError(f"cannot convert a page of {type(records).__name__}: only ArrowBatch pages are native")
         records = self.where.filter_records(records)
         if self.table is not None:
             return self.where.filter_arrow(self.to_arrow(records))
         return self.where.filter_polars(infer_frame(records))
 
-    def select(self, records: list[dict]) -> list[dict]:
+    def select(self, records: list[dict] | Batch) -> list[dict]:
         """The page's own records that ``where=`` keeps, unchanged (NDJSON writes these as the API returned them).
 
         A polars or text expression is evaluated on the page's frame (the fixed schema, if any) for a row mask."""
+        if isinstance(records, Batch):  # a stream read for its records is never made native
+            raise TypeError(f"cannot select records from a page of {type(records).__name__}: it holds none")
         records = self.where.filter_records(records)
         if self.where.expr is None or not records:
             return records
@@ -280,8 +284,9 @@ class FrameReader:
             return
         if self._pages is None and not self._exhausted:
             self._pages = native_pages(self.stream, self._convert).pages()
-        while not self._exhausted and (n is None or self._buffered < n):
-            page = next(self._pages, None)
+        pages = self._pages  # None only once exhausted before the first page was asked for
+        while pages is not None and not self._exhausted and (n is None or self._buffered < n):
+            page = next(pages, None)
             if page is None:
                 self._exhausted = True
                 break

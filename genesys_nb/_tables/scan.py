@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 from polars.io.plugins import register_io_source
@@ -107,8 +107,8 @@ def scan(open_stream: Callable[[ListingSpec], Stream], spec: ListingSpec, table:
             stream = open_stream(listing.with_(**changes))
             try:
                 for page in stream.pages():
-                    df = pl.from_arrow(table.to_arrow(page.items, expand))
-                    df = _conform(df, schema)
+                    # The scan's streams are never native (Stream.native): their pages hold record lists.
+                    df = _conform(table.to_polars(cast("list[dict]", page.items), expand), schema)
                     if predicate is not None:
                         df = df.filter(predicate)
                     if with_columns is not None:

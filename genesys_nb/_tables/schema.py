@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 import pyarrow as pa
@@ -233,7 +233,8 @@ class TableSchema:
     def to_polars(self, records: list[dict], expand: Iterable[str] | str = ()) -> pl.DataFrame:
         """Records as a polars DataFrame with exactly :meth:`polars_schema` (``expand``), even when empty."""
         import polars as pl
-        return pl.from_arrow(self.to_arrow(records, expand))  # type: ignore[return-value]
+        # An Arrow table converts to a DataFrame (pyarrow is untyped, so polars' overloads cannot tell).
+        return cast("pl.DataFrame", pl.from_arrow(self.to_arrow(records, expand)))
 
     def page_to_arrow(self, body: bytes, expand: Iterable[str] | str = ()) -> tuple[Any, pa.Table | None]:
         """A listing page's raw bytes as ``(envelope, table)``: ``table`` is exactly what
@@ -271,7 +272,9 @@ def _arrow_schema(table: TableSchema, expand: frozenset[str]) -> pa.Schema:
 def _polars_schema(table: TableSchema, expand: frozenset[str]) -> pl.Schema:
     import polars as pl
 
-    return pl.Schema(pl.from_arrow(_arrow_schema(table, expand).empty_table()).schema)
+    # An Arrow table converts to a DataFrame (pyarrow is untyped, so polars' overloads cannot tell).
+    frame = cast("pl.DataFrame", pl.from_arrow(_arrow_schema(table, expand).empty_table()))
+    return pl.Schema(frame.schema)
 
 
 # -- raw schema: what from_pylist reads ---------------------------------------------------------------------------
@@ -438,7 +441,8 @@ def _parse_temporal(arr: pa.Array, target: pa.DataType) -> pa.Array:
     # Odd values (local times, nanoseconds, a date given as a timestamp...): parse leniently, null what fails.
     import polars as pl
 
-    series = pl.from_arrow(arr) if len(arr) else pl.Series([], dtype=pl.String)
+    # An Arrow array converts to a Series (pyarrow is untyped, so polars' overloads cannot tell).
+    series = cast("pl.Series", pl.from_arrow(arr)) if len(arr) else pl.Series([], dtype=pl.String)
     if pa.types.is_date(target):
         parsed = series.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
     else:

@@ -18,7 +18,7 @@ import logging
 import re
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import (
@@ -100,7 +100,7 @@ class _Parser(argparse.ArgumentParser):
 #: Python spellings that messages raised below the CLI still use, and how the shell says them. Messages that name
 #: their arguments with :class:`~genesys_nb.errors.Arg` need none of this (``exc.spelled("shell")``); the table
 #: covers those that do not yet, most specific first.
-SHELL_SPELLINGS: tuple[tuple[str, str], ...] = (
+SHELL_SPELLINGS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
     (r"Give either a region or api_url=", "Give either --region or --api-url"),
     (r"login_url= needs api_url= as well \(or give a region\)", "--login-url needs --api-url as well (or give --region)"),
     (r"\(see genesys_nb\.(?:_http\.)?regions\.REGIONS for all (\d+)\)", "(all \\1: {regions})"),
@@ -127,8 +127,8 @@ def shell_message(exc: BaseException) -> str:
     return text
 
 
-def _connection_options() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
+def _connection_options() -> _Parser:
+    p = _Parser(add_help=False)
     g = p.add_argument_group(f"connection (flags first, then --profile, then ${ENV_ID} / ${ENV_SECRET} / "
                              f"${ENV_REGION}; the secret is never a flag)")
     g.add_argument("--profile", action="append", metavar="NAME",
@@ -148,8 +148,8 @@ def _connection_options() -> argparse.ArgumentParser:
     return p
 
 
-def _listing_options(*, page_size: bool = True) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
+def _listing_options(*, page_size: bool = True) -> _Parser:
+    p = _Parser(add_help=False)
     g = p.add_argument_group("listing")
     g.add_argument("--state", default="any", choices=STATES, type=str.lower, metavar="{" + ",".join(STATES) + "}",
                    help="which users, in any case (default any: the API's own default, active, leaves the others "
@@ -334,7 +334,8 @@ def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
                 raise  # refused before any request: usage
             raise _LocalFailure(shell_message(exc)) from exc
         except (GenesysError, KeyboardInterrupt) as exc:
-            exc.resume_hint = checkpoint_path(args.out).exists()  # type: ignore[attr-defined]
+            # An ad-hoc attribute (on KeyboardInterrupt too) that main() reads back through _resume_words.
+            setattr(exc, "resume_hint", checkpoint_path(args.out).exists())
             raise
     fallbacks = list(stream.stats.fallbacks)
     if args.json:
@@ -429,6 +430,14 @@ COMMANDS = {"export": _cmd_export, "count": _cmd_count, "head": _cmd_head, "colu
 
 
 # -- entry point ---------------------------------------------------------------------------------------------------
+def _resume_words(exc: BaseException, *, kept: str, none_kept: str, unknown: str = "") -> str:
+    """The hint for a failed run by whether `users export` kept a checkpoint (its ``resume_hint``; unset: unknown)."""
+    resumable = getattr(exc, "resume_hint", None)
+    if resumable is None:
+        return unknown
+    return kept if resumable else none_kept
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``genesys-nb`` with ``argv`` (default: the process's arguments); returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -454,10 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = getattr(args, "handler", None) or COMMANDS[args.action]
         return handler(args, out, err)
     except KeyboardInterrupt as exc:
-        resumable = getattr(exc, "resume_hint", None)  # set by `users export`: whether a checkpoint was kept
-        hint = {True: " Run the same command with --resume to continue.",
-                False: " Nothing was written: run the same command again (without --resume) to start it."}.get(
-                    resumable, "")
+        hint = _resume_words(exc, kept=" Run the same command with --resume to continue.",
+                             none_kept=" Nothing was written: run the same command again (without --resume) to "
+                                       "start it.")
         print(f"\ngenesys-nb: interrupted.{hint}", file=err)
         return EXIT_INTERRUPTED
     except (ConfigError, ExportError) as exc:
@@ -467,18 +475,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"genesys-nb: error: {exc}", file=err)
         return EXIT_FAILED
     except DeepPagingLimit as exc:
-        hint = {True: " The rows written so far are kept with a checkpoint: run the same command with --strategy "
-                      "auto (instead of --strategy pages) and --resume; the cursor listing finishes the file, "
-                      "dropping the users it already holds.",
-                False: " Nothing was written: run the same command with --strategy auto."}.get(
-                    getattr(exc, "resume_hint", None), " Run it again with --strategy auto.")
+        hint = _resume_words(exc, kept=" The rows written so far are kept with a checkpoint: run the same command "
+                                       "with --strategy auto (instead of --strategy pages) and --resume; the cursor "
+                                       "listing finishes the file, dropping the users it already holds.",
+                             none_kept=" Nothing was written: run the same command with --strategy auto.",
+                             unknown=" Run it again with --strategy auto.")
         print(f"genesys-nb: error: {shell_message(exc).rstrip('.')}.{hint}", file=err)
         return EXIT_API
     except GenesysError as exc:
-        hint = {True: " The rows written so far are kept with a checkpoint: run the same command with --resume to "
-                      "continue.",
-                False: " Nothing was written: run the same command again (without --resume) when it works."}.get(
-                    getattr(exc, "resume_hint", None), "")
+        hint = _resume_words(exc, kept=" The rows written so far are kept with a checkpoint: run the same command "
+                                       "with --resume to continue.",
+                             none_kept=" Nothing was written: run the same command again (without --resume) when "
+                                       "it works.")
         print(f"genesys-nb: error: {shell_message(exc).rstrip('.')}.{hint}", file=err)
         return EXIT_AUTH if isinstance(exc, (AuthenticationError, PermissionDenied)) else EXIT_API
 

@@ -484,7 +484,8 @@ class _Run:
                     f"{target.checkpoint.name}. List again with strategy='auto' (or 'cursor') and export with "
                     f"resume=True, e.g. client.users(..., strategy='auto').to_{target.format}(..., resume=True): "
                     f"the cursor listing finishes the file, dropping the users it already holds.")
-            exc.add_note(hint)  # in Python's words; the command line says it in flags
+            if hasattr(exc, "add_note"):  # Python 3.11+
+                exc.add_note(hint)  # in Python's words; the command line says it in flags
         elif kept and isinstance(exc, (GenesysError, KeyboardInterrupt, OSError)):
             hint = (f"The export of {target.path.name} stopped after {rows:,} rows; they are kept with the checkpoint "
                     f"{target.checkpoint.name}. Run the same export with resume=True (--resume) to continue where "

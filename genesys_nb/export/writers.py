@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import time
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 import pyarrow as pa
@@ -192,7 +192,8 @@ class TextWriter(Writer):
         if not pieces:
             return b""
         if isinstance(pieces[0], pa.Table):
-            df = pl.from_arrow(pa.concat_tables(pieces, promote_options="permissive"))
+            # An Arrow table converts to a DataFrame (pyarrow is untyped, so polars' overloads cannot tell).
+            df = cast(pl.DataFrame, pl.from_arrow(pa.concat_tables(pieces, promote_options="permissive")))
         else:
             df = pl.concat(pieces, how="diagonal_relaxed") if len(pieces) > 1 else pieces[0]
         return self.encode_frame(df)

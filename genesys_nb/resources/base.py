@@ -131,7 +131,7 @@ def paged_spec(resource: str, *, page_size: Any, maximum: int = DEFAULT_MAX_PAGE
                             max_items=max_items, concurrency=check_concurrency(concurrency))
 
 
-def page_number_plans(path: str) -> Callable[[ListingSpec], list[Plan]]:
+def page_number_plans(path: str) -> Callable[[ListingSpec, Any], list[Plan]]:
     """Plans that page ``path`` by page number with the spec's query."""
     from .._paging.paginators import PageNumberPaginator
 

@@ -30,8 +30,8 @@ def _permissions(records: list[dict]) -> pa.Array:
         for policy in policies if isinstance(policies, list) else ():
             if not isinstance(policy, dict):
                 continue
-            actions = policy.get("actionSet") if isinstance(policy.get("actionSet"), list) else []
-            for action in actions:
+            actions = policy.get("actionSet")
+            for action in actions if isinstance(actions, list) else ():
                 seen[f"{policy.get('domain')}:{policy.get('entityName')}:{action}"] = None
         out.append(list(seen))
     return pa.array(out, pa.list_(S))

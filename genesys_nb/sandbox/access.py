@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, TypeVar, cast
 
 import numpy as np
 
@@ -22,6 +22,8 @@ from .ids import entity_id
 from .traits import ACTIVE, DELETED
 
 S_GRANTS, S_QUEUES, S_LICENCES, S_QJOIN = 40, 41, 42, 43  # + 50.. for extra grants
+T = TypeVar("T")
+
 _RING = np.array([1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 6], dtype=np.int64)
 ADMIN_BOOST = 5  # deactivated users who kept their roles were admins more often than average
 
@@ -240,7 +242,8 @@ class Access:
             self.version += 1
             self._cache.clear()
 
-    def _cached(self, key: str, make: Callable[[], object]) -> object:
+    def _cached(self, key: str, make: Callable[[], T]) -> T:
+        """What ``make`` builds, kept under ``key`` until the org or the grants change."""
         with self._lock:
             full = (key, self.org.version, self.version)
             hit = self._cache.get(full)
@@ -248,7 +251,7 @@ class Access:
                 if len(self._cache) > 64:
                     self._cache.clear()
                 hit = self._cache[full] = make()
-            return hit
+            return cast(T, hit)  # a key is always made by the same `make`
 
     def live(self) -> np.ndarray:
         """Indices of all live users, in listing order."""
@@ -261,7 +264,7 @@ class Access:
             idx = self.live()
             pos, vals = rel.rows(idx)
             return Everyone(idx, pos, vals)
-        return self._cached(name, make)  # type: ignore[return-value]
+        return self._cached(name, make)
 
     def _by_column(self, rel: Relation, name: str, n: int, keep_state: Callable[[np.ndarray], np.ndarray] | None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -279,7 +282,7 @@ class Access:
             col = vals[order, 0] if len(vals) else np.zeros(0, np.int64)
             offsets = np.searchsorted(col, np.arange(n + 1))
             return offsets, users[order], vals[order]
-        return self._cached("csr:" + name, make)  # type: ignore[return-value]
+        return self._cached("csr:" + name, make)
 
     def group_members(self, g: int) -> np.ndarray:
         """User indices in group g, in listing order (all live users, any state)."""
@@ -314,7 +317,7 @@ class Access:
             rank = self._rank(u)
             order = np.argsort(rank, kind="stable")
             return u[order], joined[order], by_group[order], ring[order]
-        return self._cached(f"queue:{q}", make)  # type: ignore[return-value]
+        return self._cached(f"queue:{q}", make)
 
     def _not_deleted(self, users: np.ndarray) -> np.ndarray:
         return self.org.states_of(users) != DELETED
@@ -331,7 +334,7 @@ class Access:
             ev = self.everyone(self.user_licences, "licences")
             keep = self._not_deleted(ev.users()) if len(ev.pos) else np.zeros(0, bool)
             return Everyone(ev.idx, ev.pos[keep], ev.vals[keep])
-        return self._cached("licences-live", make)  # type: ignore[return-value]
+        return self._cached("licences-live", make)
 
     def user_licence_rows(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pos, licence) for the given users; none for deleted users."""
@@ -369,17 +372,18 @@ class Access:
                 users = np.concatenate([users, *extra])
             users = np.unique(users)
             return users[np.argsort(self._rank(users), kind="stable")]
-        return self._cached(f"holders:{role}:{via_groups}", make)  # type: ignore[return-value]
+        return self._cached(f"holders:{role}:{via_groups}", make)
 
     def role_subjects(self, role: int) -> list[tuple[str, int, list[int]]]:
         """Subjects holding `role`: ("user", index, division codes) in listing order, then
         ("group", group index, codes) for roles-enabled groups."""
-        def make():
+        def make() -> list[tuple[str, int, list[int]]]:
             ev = self.everyone(self.user_grants, "grants")
             sel = ev.vals[:, 0] == role
             users, divs = ev.users()[sel], ev.vals[sel, 1]
             out: list[tuple[str, int, list[int]]] = []
-            cur, acc = None, []
+            cur: int | None = None
+            acc: list[int] = []
             for u, d in zip(users.tolist(), divs.tolist()):
                 if u != cur:
                     if cur is not None:
@@ -393,7 +397,7 @@ class Access:
                 if info.roles_enabled and codes:
                     out.append(("group", g, codes))
             return out
-        return self._cached(f"subjects:{role}", make)  # type: ignore[return-value]
+        return self._cached(f"subjects:{role}", make)
 
 
 def _unique_rows(pos: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -125,7 +125,7 @@ class App:
         self.faults = FaultPlan(config.faults, stream=0)
         self.token_faults = FaultPlan(config.faults, stream=1)
         self.stats = StatsCollector()
-        self.audit_jobs = None  # audit_api.AuditJobs, made on the first audit query
+        self.audit_jobs: audit_api.AuditJobs | None = None  # made on the first audit query
         self._lock = threading.Lock()
         self._api_count = 0
         self._token_count = 0

@@ -59,7 +59,7 @@ class AuditJobs:
 
 def _jobs(ctx: Context) -> AuditJobs:
     app = ctx.app
-    if getattr(app, "audit_jobs", None) is None:
+    if app.audit_jobs is None:
         app.audit_jobs = AuditJobs()
     return app.audit_jobs
 

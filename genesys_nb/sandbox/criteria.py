@@ -68,7 +68,7 @@ def _match(crit: dict, cols: Columns) -> np.ndarray:
         for term in terms:
             hit = np.zeros(cols.n, dtype=bool)
             for name in fields or _QUERY_STRING_FIELDS:
-                hit |= cols.text(name, lambda s, t=term: t in s)
+                hit |= cols.text(name, _contains(term))
             out &= hit
         return out
     out = np.zeros(cols.n, dtype=bool)
@@ -84,6 +84,10 @@ def _match(crit: dict, cols: Columns) -> np.ndarray:
         else:
             out |= cols.text(name, _text_predicate(ctype, _values(crit)))
     return out
+
+
+def _contains(term: str) -> Callable[[str], bool]:
+    return lambda s: term in s
 
 
 def _values(crit: dict) -> list:
@@ -183,6 +187,8 @@ class Columns:
             codes, words = coded
             return [words[c] if c >= 0 else None for c in codes.tolist()]
         col = self._numeric(name)
+        if col is None:  # search.FIELDS is checked first, and each of its fields has a column above
+            raise KeyError(f"the sandbox has no column for search field {name!r}")
         if name == "dateLastLogin":
             return [None if np.isnan(v) else iso_ms(int(v)) for v in col.tolist()]
         return [None if np.isnan(v) else str(int(v)) for v in col.tolist()]
@@ -212,10 +218,10 @@ class Columns:
         col = self._numeric(name)
         if col is None:
             col_s = self.strings(name)
-            lo, hi, v = (str(crit.get(k)).lower() if crit.get(k) is not None else None
-                         for k in ("startValue", "endValue", "value"))
-            return np.fromiter((s is not None and _cmp(s.lower(), ctype, lo, hi, v) for s in col_s), dtype=bool,
-                               count=self.n)
+            lo_s, hi_s, v_s = (str(crit.get(k)).lower() if crit.get(k) is not None else None
+                               for k in ("startValue", "endValue", "value"))
+            return np.fromiter((s is not None and _cmp(s.lower(), ctype, lo_s, hi_s, v_s) for s in col_s),
+                               dtype=bool, count=self.n)
         lo, hi, v = (_parse_bound(crit[k], name) if crit.get(k) is not None else None
                      for k in ("startValue", "endValue", "value"))
         with np.errstate(invalid="ignore"):

@@ -84,7 +84,8 @@ def echo_suffix(req: Request, names: tuple[str, ...]) -> str:
     """`&name=value` for each of `names` present in the request (for echoed URIs)."""
     parts = []
     for name in names:
-        values = req.params(name) if name in ("expand", "id") else ([req.param(name)] if req.param(name) else [])
+        value = req.param(name)
+        values = req.params(name) if name in ("expand", "id") else ([value] if value else [])
         if values:
             parts.append(f"&{name}={quote(','.join(values), safe=',')}")
     return "".join(parts)

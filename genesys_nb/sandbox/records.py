@@ -9,6 +9,7 @@ little more than a join.
 from __future__ import annotations
 
 import threading
+from typing import cast
 
 import numpy as np
 import orjson
@@ -65,16 +66,17 @@ class Renderer:
         if not self.prerender:
             return orjson.Fragment(orjson.dumps(self.render(idx, expand)))
         keys = [(i, expand) for i in idx.tolist()]
-        blobs = [self._cache.get(k) for k in keys]
-        missing = [n for n, blob in enumerate(blobs) if blob is None]
+        cached = [self._cache.get(k) for k in keys]
+        missing = [n for n, blob in enumerate(cached) if blob is None]
         if missing:
             # Copied to exact-size objects: orjson's growable output buffers would otherwise pin
             # several times their length each while cached (measured: ~8 kB RSS per 1.2 kB record).
             fresh = [bytes(memoryview(orjson.dumps(d))) for d in self._build(idx[missing], expand)]
             for n, blob in zip(missing, fresh):
-                blobs[n] = blob
+                cached[n] = blob
             with self._cache_lock:
                 self._cache.update((keys[n], blob) for n, blob in zip(missing, fresh))
+        blobs = cast("list[bytes]", cached)  # every gap was filled above
         return orjson.Fragment(b"[" + b",".join(blobs) + b"]")
 
     def prerender_all(self, chunk: int = 2000) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -13,6 +13,9 @@ from .org import Org
 from .server import SandboxServer
 from .stats import LoggedRequest, StatsSnapshot
 from .transport import AsyncSandboxTransport, SandboxTransport
+
+if TYPE_CHECKING:  # advance loads polars: only on the first advance()
+    from .advance import Changes
 
 IN_PROCESS_URL = "https://api.sandbox.invalid"
 
@@ -28,7 +31,7 @@ class Sandbox:
         self.config = base.with_overrides(**overrides) if overrides else base
         self.app = App(self.config)
         self._server: SandboxServer | None = None
-        self.changes = None  # the Changes of the last advance()
+        self.changes: Changes | None = None  # the Changes of the last advance()
         if self.config.prerender:
             self.app.renderer.prerender_all()
 
@@ -95,7 +98,7 @@ class Sandbox:
         headers = {"Authorization": f"Bearer {self.issue_token(client_id)}", **kwargs.pop("headers", {})}
         return httpx.Client(transport=self.transport(), base_url=self.base_url, headers=headers, **kwargs)
 
-    def advance(self, days: int = 90):
+    def advance(self, days: int = 90) -> Changes:
         """Move the org forward `days` (deterministic from the seed and the step count): users leave,
         join, move and change; roles, groups, queues and licences change; the org's now moves.
         Returns (and keeps as `self.changes`) an `advance.Changes` of polars frames. Needs polars."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import time
+from typing import cast
 
 import numpy as np
 
@@ -148,7 +149,7 @@ class Traits:
         if over:
             for pos, i in enumerate(np.asarray(idx).tolist()):
                 if i in over:
-                    out[pos] = over[i]  # type: ignore[assignment]
+                    out[pos] = cast("str | None", over[i])  # email overrides are a string or None
         return out
 
     def managers(self, idx: np.ndarray) -> np.ndarray:

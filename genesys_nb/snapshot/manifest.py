@@ -44,9 +44,15 @@ def parse_time(text: Any, what: str) -> dt.datetime | None:
     return value.astimezone(dt.timezone.utc)
 
 
-def _count(value: Any, what: str, *, optional: bool = False) -> Any:
-    """A count read from the manifest: a whole number >= 0 (None allowed where ``optional``)."""
-    return whole_number(value, what, allow_none=optional)
+def _count(value: Any, what: str) -> int:
+    """A count read from the manifest: a whole number >= 0."""
+    count: int = whole_number(value, what)
+    return count
+
+
+def _optional_count(value: Any, what: str) -> int | None:
+    """A count that may be absent (None)."""
+    return None if value is None else _count(value, what)
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,7 @@ class TableEntry:
         if status == COMPLETE and not isinstance(file, str):
             raise ConfigError(f"{what} is complete but names no file.")
         return cls(status=status, file=file, rows=_count(data.get("rows", 0), f"{what}.rows"),
-                   api_total=_count(data.get("api_total"), f"{what}.api_total", optional=True),
+                   api_total=_optional_count(data.get("api_total"), f"{what}.api_total"),
                    requests=_count(data.get("requests", 0), f"{what}.requests"),
                    reason=data.get("reason"), missing_permission=data.get("missing_permission"),
                    extra={k: v for k, v in data.items() if k not in cls._KEYS})
@@ -204,6 +210,6 @@ class Manifest:
                    tables={str(name): TableEntry.from_dict(str(name), entry) for name, entry in tables.items()},
                    tool_version=str(data.get("tool_version") or ""), api_host=data.get("api_host"),
                    query=dict(data.get("query") or {}), plan=dict(data.get("plan") or {}),
-                   requests_sent=_count(data.get("requests_sent"), "requests_sent", optional=True),
+                   requests_sent=_optional_count(data.get("requests_sent"), "requests_sent"),
                    format=data["format"], format_version=data["format_version"],
                    extra={k: v for k, v in data.items() if k not in cls._KEYS})

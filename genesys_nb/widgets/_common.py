@@ -69,6 +69,8 @@ class Panel:
     """A panel: plain Python state plus an ipywidgets tree in :attr:`widget`; shows itself when it ends a cell."""
 
     widget: Any
+    status: Any  # the subclass's ipywidgets.HTML status line, which _set_status writes
+    message: str  # the last status text, once _set_status has run
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.message}>" if getattr(self, "message", "") else f"<{type(self).__name__}>"

@@ -47,8 +47,9 @@ class ConnectPanel(Panel):
                  api_url: str | None = None, sandbox_settings: Mapping[str, Any] | None = None) -> None:
         W = ipywidgets()
         if connect is None:
-            from ..client import connect
-        self._connect = connect
+            from ..client import connect as connect_client
+            connect = connect_client
+        self._connect: Callable[..., Client] = connect
         self.api_url = api_url or None
         self.sandbox_settings = dict(sandbox_settings) if sandbox_settings else None
         self.secret_from_env = bool(os.environ.get(ENV_SECRET))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigError
 from ..resources.users import EXPANDS, STATES, USERS
@@ -130,8 +130,9 @@ class FilterPanel(Panel):
                               self.table])
         self.widget.add_class("gnb-filter")
         if source is not None and hasattr(source, "on_connect"):
-            source.on_connect(self.use_client)
-            source.on_close(self.drop_client)
+            panel = cast("ConnectPanel", source)  # of the two, only a ConnectPanel has on_connect
+            panel.on_connect(self.use_client)
+            panel.on_close(self.drop_client)
         elif source is not None:
             self.use_client(source)
 

@@ -19,6 +19,8 @@ __all__ = ["Wizard", "wizard"]
 class Wizard(Panel):
     """The composed panels (:attr:`connect`, :attr:`filters`, :attr:`export`) in one column of numbered steps."""
 
+    download: Any  # the dashboard's fourth step, its download link (an ipywidgets.HTML); only set by dashboard()
+
     def __init__(self, connect: ConnectPanel, filters: FilterPanel, export: ExportPanel) -> None:
         W = ipywidgets()
         self.connect, self.filters, self.export = connect, filters, export
