@@ -234,3 +234,31 @@ def test_a_huge_body_is_refused_while_it_streams(hostile):
         with pytest.raises(gnb.ServerError, match="larger than 262,144 bytes"):
             client.get("/api/v2/x")
     assert len([p for _, p, _ in api.seen if p == "/api/v2/x"]) == 1, "not retried"
+
+
+# -- item 14: integers beyond 64 bits stay exact end to end --------------------------------------------------------
+BIG = 1180591620717411303424  # 2**70
+
+
+def test_ndjson_keeps_integers_beyond_64_bits(hostile, tmp_path):
+    api = hostile()
+
+    def route(h):
+        data = (b'{"entities": [{"id": "1", "big": %d, "neg": -%d, "small": 5, "ratio": 0.5, "text": "12345678901234567890"},'
+                b' {"id": "2", "nested": {"n": [%d]}, "name": "J\\u00f6rg"}], "total": 2}') % (BIG, BIG, BIG * 3)
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    api.route = route
+    out = tmp_path / "things.ndjson"
+    with connect(api) as client:
+        records = list(client.paginate("/api/v2/things", strategy="single"))
+        assert records[0]["big"] == BIG and isinstance(records[0]["big"], int)
+        client.paginate("/api/v2/things", strategy="single").to_ndjson(out, progress=False)
+    text = out.read_text(encoding="utf-8")
+    assert f'"big":{BIG}' in text and f'"neg":-{BIG}' in text and f"[{BIG * 3}]" in text
+    assert '"text":"12345678901234567890"' in text and '"ratio":0.5' in text and "Jörg" in text
+    assert "e+21" not in text and len(text.splitlines()) == 2
