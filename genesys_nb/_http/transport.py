@@ -38,7 +38,7 @@ from .retrying import (Budget, RetryPolicy, Retryable, Verdict, classify, exhaus
 from .sending import Answer, http_client, send
 from .urls import UrlRefused, resolve
 
-__all__ = ["Response", "Transport", "TransportCounters", "http_client", "parse_json"]
+__all__ = ["Response", "Transport", "TransportCounters", "RequestCancelled", "http_client", "parse_json"]
 
 log = logging.getLogger("genesys_nb.transport")
 
@@ -132,21 +132,25 @@ class Transport:
                             f"only (such as '/api/v2/organizations/me').") from None
 
     def request(self, method: str, path: str, *, params: Params | None = None, json: object = None,
-                decode: Decoder | None = None, refuse_as: type[GenesysError] = ConfigError) -> Response:
+                decode: Decoder | None = None, refuse_as: type[GenesysError] = ConfigError,
+                cancel: threading.Event | None = None) -> Response:
         """Send ``method path`` and return the parsed JSON body, retrying per the policy.
 
         ``path`` is an API path or a URL on the API host; a paging loop passes ``refuse_as=PagingError`` for the
         links it follows (``nextUri``, ``nextPage``). ``decode`` parses a successful body instead of
         ``orjson.loads`` (e.g. straight into Arrow, in the calling worker thread); a ``ValueError`` from it is
-        retried like any body that is not JSON."""
+        retried like any body that is not JSON. Once ``cancel`` is set (a stream closed or abandoned), no further
+        attempt is sent and a wait between attempts ends at once: :class:`RequestCancelled`."""
         if self.http.is_closed:
             raise ConfigError("This client is closed: connect() again (or keep using it inside its `with` block).")
         call = _Call(method, self.url_for(path, refuse_as=refuse_as), params,
                      orjson.dumps(json) if json is not None else None, decode or parse_json,
                      Budget(self.policy, clock=self._clock))
-        retrying = make_retrying(call.budget, sleep=self._sleep, before_sleep=functools.partial(_log_retry, call))
+        sleep = self._sleep if cancel is None else functools.partial(_cancellable_sleep, cancel, call)
+        retrying = make_retrying(call.budget, sleep=sleep, before_sleep=functools.partial(_log_retry, call))
+        attempt = self._attempt if cancel is None else functools.partial(self._attempt_unless, cancel)
         try:
-            return retrying(self._attempt, call)
+            return retrying(attempt, call)
         except Retryable as exc:
             raise exhausted_error(exc, sum(call.budget.counts.values())) from None
         finally:
@@ -154,6 +158,11 @@ class Transport:
             self.counters.add(requests=sent, retries=max(0, sent - 1), rate_limited=call.budget.rate_limited)
 
     # -- one attempt ---------------------------------------------------------------------------------------------
+    def _attempt_unless(self, cancel: threading.Event, call: _Call) -> Response:
+        if cancel.is_set():
+            raise RequestCancelled(f"{call.method} {call.path} was abandoned: its stream was closed.", url=call.url)
+        return self._attempt(call)
+
     def _attempt(self, call: _Call) -> Response:
         answer = self._send_handling_auth(call)
         self._check_status(call, answer)
@@ -257,6 +266,16 @@ class Transport:
                             correlation_id=answer.headers.get("ININ-Correlation-Id"), url=call.url) from None
         return Response(body, answer.status, answer.headers, len(raw), call.budget.attempts,
                         call.budget.rate_limited, call.url)
+
+
+class RequestCancelled(GenesysError):
+    """A request abandoned because the stream it was for was closed (never retried)."""
+
+
+def _cancellable_sleep(cancel: threading.Event, call: _Call, seconds: float) -> None:
+    """Wait between attempts, ending at once (with :class:`RequestCancelled`) when ``cancel`` is set."""
+    if cancel.wait(seconds):
+        raise RequestCancelled(f"{call.method} {call.path} was abandoned: its stream was closed.", url=call.url)
 
 
 _LONG_NUMBER = re.compile(rb"\d{19}")  # 19 digits or more: an integer that may not fit in 64 bits

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -59,6 +60,7 @@ class FanOutStream(Stream):
         self._started = False
         self._generator = None
         self._records = None
+        self._cancelled = threading.Event()
 
     @property
     def native_ok(self) -> bool:
@@ -75,6 +77,9 @@ class FanOutStream(Stream):
         pages: list[tuple[list[dict], str | None, int | None]] = []
         try:
             for page in stream.pages():
+                if self._cancelled.is_set():  # the fan-out was closed: stop this parent's listing too
+                    stream.close()
+                    break
                 pages.append((self._to_rows(parent, list(page.items)), page.resume_token, page.total))
         except NotFound:
             return parent, None, stream.stats
@@ -135,6 +140,7 @@ class FanOutStream(Stream):
                 if self.max_items is not None and yielded >= self.max_items:
                     break
         finally:
+            self._cancelled.set()  # nothing of it is wanted any more, at the end or not
             executor.shutdown(wait=False, cancel_futures=True)
             s.finished = time.monotonic()
 

@@ -11,8 +11,10 @@ changes under them; every style stops with a :class:`~genesys_nb.errors.PagingEr
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -177,6 +179,17 @@ def _head(items: list | Batch, n: int) -> list | Batch:
     return items.head(n) if isinstance(items, Batch) else items[:n]
 
 
+def _fetch(transport: Any, paginator: Paginator, extra: dict[str, Any], position: Any) -> Response:
+    req = paginator.request(position)
+    try:
+        return transport.request(req.method, req.path, params=req.params, json=req.json, **extra)
+    except GenesysError as exc:
+        better = paginator.explain(exc, position)
+        if better is exc:
+            raise
+        raise better from exc
+
+
 class _LoopGuard:
     """Stops a listing whose server pages forever, in bounded memory: a position (cursor, ``nextUri``, page)
     that comes back, pages of nothing but repeated records, records far beyond the announced total, a page far
@@ -276,6 +289,9 @@ class Stream:
         self._started = False
         self._generator: Iterator[Page] | None = None
         self._records: Iterator[dict] | None = None
+        #: Set when the stream is closed, abandoned (garbage collected) or interrupted before its end: requests
+        #: still in flight in worker threads then send no further attempt.
+        self._cancelled = threading.Event()
 
     def __repr__(self) -> str:
         state = "done" if self.stats.finished else ("running" if self._started else "not started")
@@ -315,7 +331,8 @@ class Stream:
         return self
 
     def close(self) -> None:
-        """Stop paging now; in-flight requests finish in the background and are discarded."""
+        """Stop paging now: requests in flight send no further attempt, and what they bring is discarded."""
+        self._cancelled.set()
         if self._generator is not None:
             self._generator.close()
 
@@ -346,18 +363,14 @@ class Stream:
     def _token(self, strategy: str, position: Any, pages: int, items: int) -> str:
         return encode_token({"f": self.fingerprint, "s": strategy, "p": position, "n": pages, "i": items})
 
-    def _fetch(self, paginator: Paginator, position: Any) -> Response:
-        req = paginator.request(position)
-        try:
-            extra: dict[str, Any] = {"decode": self._decode} if self._decode is not None else {}
-            if isinstance(self._transport, Transport):
-                extra["refuse_as"] = PagingError  # a link the API sent to another host is a paging fault
-            return self._transport.request(req.method, req.path, params=req.params, json=req.json, **extra)
-        except GenesysError as exc:
-            better = paginator.explain(exc, position)
-            if better is exc:
-                raise
-            raise better from exc
+    def _fetcher(self, paginator: Paginator) -> Callable[[Any], Response]:
+        """What a worker thread runs for one position. It holds no reference to the stream, so that an abandoned
+        stream is garbage collected (which closes its generator and cancels the requests in flight)."""
+        extra: dict[str, Any] = {"decode": self._decode} if self._decode is not None else {}
+        if isinstance(self._transport, Transport):
+            extra["refuse_as"] = PagingError  # a link the API sent to another host is a paging fault
+            extra["cancel"] = self._cancelled  # a closed stream's workers stop retrying at once
+        return functools.partial(_fetch, self._transport, paginator, extra)
 
     def _account(self, response: Response) -> None:
         s = self.stats
@@ -389,6 +402,8 @@ class Stream:
             # A finished stream leaves nothing running: requests already in flight past the end (a concurrent
             # window's guesses) are waited for, at most one request's time. A stream closed early or failing does
             # not wait; its in-flight requests end in the background and are discarded.
+            if not completed:
+                self._cancelled.set()
             executor.shutdown(wait=completed, cancel_futures=True)
             self.stats.finished = time.monotonic()
 
@@ -410,11 +425,12 @@ class Stream:
         yielded = 0
         previous_ids: tuple | None = None
         pending: dict[bytes, Future] = {}
+        fetch = self._fetcher(paginator)
 
         def submit(pos: Any) -> None:
             key = orjson.dumps(pos)  # positions are JSON values; some (auto's [style, position]) are unhashable
             if key not in pending:
-                pending[key] = executor.submit(self._fetch, paginator, pos)
+                pending[key] = executor.submit(fetch, pos)
 
         submit(position)
         if concurrent:
