@@ -12,6 +12,7 @@ import pytest
 
 import genesys_nb as gnb
 from genesys_nb.sandbox import Churn, Faults
+from test_hostile_http import connect as connect_hostile, hostile  # noqa: F401 - the scriptable 127.0.0.1 server
 
 USERS = 6000
 PAGE = 100
@@ -78,6 +79,79 @@ def test_fault_matrix(row, fmt, baseline_ids, tmp_path, make_client):
     ROWS.append({"fault": row, "format": fmt, "requests": stats["requests"], "retries": stats["retries"],
                  "429s": stats["rate_limited"], "401 renewals": stats["token_renewals_on_401"],
                  "resumes": len(failures), "records": len(ids)})
+
+
+# -- a hostile server (issue 15): nothing lost, nothing leaked --------------------------------------------------------
+def _paged(h, n: int, pages: int, **extra):
+    """Page ``n`` of ``pages`` (one record each) as a next_uri listing."""
+    nxt = {"nextUri": f"/api/v2/things?p={n + 1}"} if n < pages else {}
+    h.reply(200, {"entities": [{"id": f"r{n}"}], "total": pages, **nxt, **extra.pop("body", {})}, **extra)
+
+
+def _page_of(h) -> int:
+    return int(h.path.rpartition("p=")[2]) if "p=" in h.path else 1
+
+
+def _foreign_next_uri(api, other):
+    api.route = lambda h: h.reply(200, {"entities": [{"id": "r1"}], "nextUri": f"{other.url}/api/v2/steal"})
+    return "next_uri", 1, gnb.PagingError
+
+
+def _cycling_cursor(api, other):
+    pages = {"": ([1, 2], "A"), "A": ([3, 4], "B"), "B": ([1, 2], "A")}
+    api.route = lambda h: h.reply(200, dict(zip(("entities", "cursor"), (
+        [{"id": f"r{i}"} for i in pages[h.path.partition("cursor=")[2]][0]], pages[h.path.partition("cursor=")[2]][1]))))
+    return "cursor", 4, gnb.PagingError
+
+
+def _endless_reset(api, other):
+    api.route = lambda h: _paged(h, _page_of(h), 5, headers=[("inin-ratelimit-allowed", "300"),
+                                                             ("inin-ratelimit-count", "300"),
+                                                             ("inin-ratelimit-reset", "1000000000")])
+    return "next_uri", 5, None
+
+
+def _slow_body(api, other):
+    slowed = set()
+
+    def route(h):
+        n = _page_of(h)
+        if n == 2 and n not in slowed:  # the first attempt at page 2 trickles; the retry is answered
+            slowed.add(n)
+            h.send_response(200)
+            h.send_header("Content-Length", "100")
+            h.end_headers()
+            return h.trickle(b"{" * 100, 0.5)
+        return _paged(h, n, 4)
+
+    api.route = route
+    return "next_uri", 4, None
+
+
+HOSTILE_ROWS = {"hostile: nextUri to another host": _foreign_next_uri, "hostile: cycling cursor": _cycling_cursor,
+                "hostile: endless rate-limit reset": _endless_reset, "hostile: slow body": _slow_body}
+
+
+@pytest.mark.parametrize("row", list(HOSTILE_ROWS))
+def test_hostile_server_rows(row, hostile):
+    api, other = hostile(), hostile()
+    strategy, expected, error = HOSTILE_ROWS[row](api, other)
+    got: list[str] = []
+    with connect_hostile(api, timeout=2.0, retry=gnb.RetryPolicy(base_delay=0.01, max_delay=0.05)) as client:
+        stream = client.paginate("/api/v2/things", strategy=strategy)
+        try:
+            got.extend(r["id"] for r in stream)
+        except gnb.GenesysError as exc:
+            assert error is not None and isinstance(exc, error), exc
+        else:
+            assert error is None, "a hostile server must be refused"
+        stats = client.stats
+    assert len(got) == len(set(got)) == expected, "every record served once, none twice"
+    assert other.seen == [], "nothing reaches another host"
+    assert all(path == "/oauth/token" or path.startswith("/api/v2/") for _, path, _ in api.seen)
+    ROWS.append({"fault": row, "format": "records", "requests": stats["requests"], "retries": stats["retries"],
+                 "429s": stats["rate_limited"], "401 renewals": stats["token_renewals_on_401"],
+                 "resumes": 0, "records": len(got)})
 
 
 def test_zz_print_fault_matrix(capsys):

@@ -234,3 +234,99 @@ def test_a_huge_body_is_refused_while_it_streams(hostile):
         with pytest.raises(gnb.ServerError, match="larger than 262,144 bytes"):
             client.get("/api/v2/x")
     assert len([p for _, p, _ in api.seen if p == "/api/v2/x"]) == 1, "not retried"
+
+
+# -- item 14: integers beyond 64 bits stay exact end to end --------------------------------------------------------
+BIG = 1180591620717411303424  # 2**70
+
+
+def test_ndjson_keeps_integers_beyond_64_bits(hostile, tmp_path):
+    api = hostile()
+
+    def route(h):
+        data = (b'{"entities": [{"id": "1", "big": %d, "neg": -%d, "small": 5, "ratio": 0.5, "text": "12345678901234567890"},'
+                b' {"id": "2", "nested": {"n": [%d]}, "name": "J\\u00f6rg"}], "total": 2}') % (BIG, BIG, BIG * 3)
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    api.route = route
+    out = tmp_path / "things.ndjson"
+    with connect(api) as client:
+        records = list(client.paginate("/api/v2/things", strategy="single"))
+        assert records[0]["big"] == BIG and isinstance(records[0]["big"], int)
+        client.paginate("/api/v2/things", strategy="single").to_ndjson(out, progress=False)
+    text = out.read_text(encoding="utf-8")
+    assert f'"big":{BIG}' in text and f'"neg":-{BIG}' in text and f"[{BIG * 3}]" in text
+    assert '"text":"12345678901234567890"' in text and '"ratio":0.5' in text and "Jörg" in text
+    assert "e+21" not in text and len(text.splitlines()) == 2
+
+
+# -- item 12: an abandoned or interrupted stream stops its workers ---------------------------------------------------
+SLOW_RETRIES = gnb.RetryPolicy(base_delay=0.2, max_delay=0.3, max_fault_retries=40)
+
+
+def _first_page_then_failures(api):
+    def route(h):
+        if "pageNumber=1&" in h.path or h.path.endswith("pageNumber=1"):
+            return h.reply(200, {"entities": [{"id": "1"}], "pageCount": 50, "total": 50})
+        return h.reply(503, {"message": "busy"})
+
+    api.route = route
+
+
+def _requests_after_grace(api, grace: float = 0.8, watch: float = 1.5) -> list:
+    """The requests that reach the server after ``grace`` seconds, during the ``watch`` seconds that follow."""
+    time.sleep(grace)
+    with api.lock:
+        before = len(api.seen)
+    time.sleep(watch)
+    with api.lock:
+        return api.seen[before:]
+
+
+def test_an_abandoned_concurrent_stream_stops_retrying(hostile):
+    import gc
+
+    api = hostile()
+    _first_page_then_failures(api)
+    with connect(api, retry=SLOW_RETRIES) as client:
+        stream = client.paginate("/api/v2/things", {"pageSize": 1}, strategy="pages", concurrency=8)
+        with pytest.raises(KeyboardInterrupt):
+            for _record in stream:
+                raise KeyboardInterrupt  # as the consumer sees Ctrl-C
+        assert len(api.seen) > 2  # pages 2..8 were in flight, retrying
+        del stream, _record
+        gc.collect()
+        assert _requests_after_grace(api) == []
+
+
+def test_a_real_sigint_while_waiting_stops_the_workers(hostile):
+    import os
+    import signal
+
+    api = hostile()
+    _first_page_then_failures(api)
+    with connect(api, retry=SLOW_RETRIES) as client:
+        stream = client.paginate("/api/v2/things", {"pageSize": 1}, strategy="pages", concurrency=8)
+        timer = threading.Timer(0.6, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                list(stream)  # blocked on page 2, which keeps failing
+        finally:
+            timer.cancel()
+        assert _requests_after_grace(api) == []
+
+
+def test_closing_a_stream_stops_its_requests(hostile):
+    api = hostile()
+    _first_page_then_failures(api)
+    with connect(api, retry=SLOW_RETRIES) as client:
+        stream = client.paginate("/api/v2/things", {"pageSize": 1}, strategy="pages", concurrency=8)
+        pages = stream.pages()
+        next(pages)
+        stream.close()
+        assert _requests_after_grace(api) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 
 import polars as pl
@@ -345,6 +346,29 @@ def test_cancel_stops_between_pages_and_resume_finishes(panels, tmp_path):
     assert summary.rows == len(ids) == ids.n_unique() == 862
     assert w.export.message.endswith("(resumed).") and w.export.records_read == 862
     assert not w.export.checkpoint_path().exists() and w.export.resume_button.disabled
+
+
+def test_a_slow_total_does_not_block_start_and_cancel_works_at_once(panels, tmp_path, monkeypatch):
+    """The listing's size is asked for in the background: start() returns while it is pending, Cancel is enabled
+    and stops the export before any page is read."""
+    from genesys_nb._paging.stream import Stream
+
+    gate, released = threading.Event(), []
+
+    def slow_total(self):
+        released.append(gate.wait(10))  # True only when the test released it (start() had returned)
+        return 862
+
+    monkeypatch.setattr(Stream, "total_hint", slow_total)
+    w = panels(users=200)
+    w.export.path.value = str(tmp_path / "users.ndjson")
+    w.export.start()
+    assert w.export.running and not w.export.cancel_button.disabled
+    w.export.cancel_button.click()
+    gate.set()
+    assert w.export.wait(30)
+    assert released == [True], "start() waited for the total"
+    assert w.export.cancelled and w.export.records_read == 0 and not (tmp_path / "users.ndjson").exists()
 
 
 # -- wizard -----------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ A request goes through small steps, as httpx's ``send -> _send_handling_auth -> 
 each attempt sends with the token and renews it on a 401 (``_send_handling_auth``), after the rate governor allows it
 (``_send_single``); its status is classified once (``_check_status``: 429, 5xx, network faults and 200s whose body is
 not JSON are retried, anything else becomes a precise :mod:`genesys_nb.errors` exception) and the body parsed
-(``_parse``) with orjson or a caller's decoder, never read as an empty page when it does not parse. Every attempt is
+(``_parse``) with orjson (the standard library's parser for integers beyond 64 bits) or a caller's decoder, never read as an empty page when it does not parse. Every attempt is
 bounded in time (the client's ``timeout``, in all) and in size (``RetryPolicy.max_body_bytes``); the whole request,
 token fetches and waits included, by ``RetryPolicy.max_elapsed``.
 """
@@ -14,6 +14,7 @@ token fetches and waits included, by ``RetryPolicy.max_elapsed``.
 from __future__ import annotations
 
 import functools
+import json as stdlib_json
 import logging
 import math
 import re
@@ -37,7 +38,7 @@ from .retrying import (Budget, RetryPolicy, Retryable, Verdict, classify, exhaus
 from .sending import Answer, http_client, send
 from .urls import UrlRefused, resolve
 
-__all__ = ["Response", "Transport", "TransportCounters", "http_client"]
+__all__ = ["Response", "Transport", "TransportCounters", "RequestCancelled", "http_client", "parse_json"]
 
 log = logging.getLogger("genesys_nb.transport")
 
@@ -131,21 +132,25 @@ class Transport:
                             f"only (such as '/api/v2/organizations/me').") from None
 
     def request(self, method: str, path: str, *, params: Params | None = None, json: object = None,
-                decode: Decoder | None = None, refuse_as: type[GenesysError] = ConfigError) -> Response:
+                decode: Decoder | None = None, refuse_as: type[GenesysError] = ConfigError,
+                cancel: threading.Event | None = None) -> Response:
         """Send ``method path`` and return the parsed JSON body, retrying per the policy.
 
         ``path`` is an API path or a URL on the API host; a paging loop passes ``refuse_as=PagingError`` for the
         links it follows (``nextUri``, ``nextPage``). ``decode`` parses a successful body instead of
         ``orjson.loads`` (e.g. straight into Arrow, in the calling worker thread); a ``ValueError`` from it is
-        retried like any body that is not JSON."""
+        retried like any body that is not JSON. Once ``cancel`` is set (a stream closed or abandoned), no further
+        attempt is sent and a wait between attempts ends at once: :class:`RequestCancelled`."""
         if self.http.is_closed:
             raise ConfigError("This client is closed: connect() again (or keep using it inside its `with` block).")
         call = _Call(method, self.url_for(path, refuse_as=refuse_as), params,
-                     orjson.dumps(json) if json is not None else None, decode or orjson.loads,
+                     orjson.dumps(json) if json is not None else None, decode or parse_json,
                      Budget(self.policy, clock=self._clock))
-        retrying = make_retrying(call.budget, sleep=self._sleep, before_sleep=functools.partial(_log_retry, call))
+        sleep = self._sleep if cancel is None else functools.partial(_cancellable_sleep, cancel, call)
+        retrying = make_retrying(call.budget, sleep=sleep, before_sleep=functools.partial(_log_retry, call))
+        attempt = self._attempt if cancel is None else functools.partial(self._attempt_unless, cancel)
         try:
-            return retrying(self._attempt, call)
+            return retrying(attempt, call)
         except Retryable as exc:
             raise exhausted_error(exc, sum(call.budget.counts.values())) from None
         finally:
@@ -153,6 +158,11 @@ class Transport:
             self.counters.add(requests=sent, retries=max(0, sent - 1), rate_limited=call.budget.rate_limited)
 
     # -- one attempt ---------------------------------------------------------------------------------------------
+    def _attempt_unless(self, cancel: threading.Event, call: _Call) -> Response:
+        if cancel.is_set():
+            raise RequestCancelled(f"{call.method} {call.path} was abandoned: its stream was closed.", url=call.url)
+        return self._attempt(call)
+
     def _attempt(self, call: _Call) -> Response:
         answer = self._send_handling_auth(call)
         self._check_status(call, answer)
@@ -256,6 +266,35 @@ class Transport:
                             correlation_id=answer.headers.get("ININ-Correlation-Id"), url=call.url) from None
         return Response(body, answer.status, answer.headers, len(raw), call.budget.attempts,
                         call.budget.rate_limited, call.url)
+
+
+class RequestCancelled(GenesysError):
+    """A request abandoned because the stream it was for was closed (never retried)."""
+
+
+def _cancellable_sleep(cancel: threading.Event, call: _Call, seconds: float) -> None:
+    """Wait between attempts, ending at once (with :class:`RequestCancelled`) when ``cancel`` is set."""
+    if cancel.wait(seconds):
+        raise RequestCancelled(f"{call.method} {call.path} was abandoned: its stream was closed.", url=call.url)
+
+
+_LONG_NUMBER = re.compile(rb"\d{19}")  # 19 digits or more: an integer that may not fit in 64 bits
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON body, exactly: orjson, or the standard library's parser when the body may hold an integer beyond
+    64 bits (orjson reads those as floats, ``1180591620717411303424`` as ``1.18e+21``)."""
+    if _LONG_NUMBER.search(raw) is None:
+        return orjson.loads(raw)
+    orjson.loads(raw)  # a body that is not JSON (or nested past orjson's limit) fails here, as any other
+    try:
+        return stdlib_json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("the JSON body is nested too deeply") from None
 
 
 def _log_retry(call: _Call, state: RetryCallState) -> None:

@@ -4,7 +4,8 @@ Page-number paging repeats users whenever users are added before the page being 
 user can come back many pages later, so only an exact record of every id returned guarantees no duplicates. Ids
 are kept as 16-byte keys (a UUID's own bytes; a 128-bit BLAKE2 digest for any other id) in a few sorted numpy
 runs merged like a binary counter: 16 bytes a user (16 MiB per million), lookups a binary search per run.
-Cursor streams never need this: the cursor endpoint returns each user once.
+Cursor streams use it too, as a guard: the cursor endpoint returns each user once, so a repeat there means a
+server that cycles, and is dropped and counted.
 """
 
 from __future__ import annotations

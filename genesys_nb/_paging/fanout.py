@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -53,12 +54,13 @@ class FanOutStream(Stream):
             data = decode_token(resume)
             if data["f"] != fingerprint or data["s"] != STYLE:
                 raise_mismatch()
-            self._start = (STYLE, data.get("p"), int(data.get("n", 0)), int(data.get("i", 0)))
+            self._start = (STYLE, _checked_position(data["p"]), data["n"], data["i"])
         self.stats = StreamStats(endpoint=endpoint, strategy=STYLE)
         self.resume_token = resume
         self._started = False
         self._generator = None
         self._records = None
+        self._cancelled = threading.Event()
 
     @property
     def native_ok(self) -> bool:
@@ -75,6 +77,9 @@ class FanOutStream(Stream):
         pages: list[tuple[list[dict], str | None, int | None]] = []
         try:
             for page in stream.pages():
+                if self._cancelled.is_set():  # the fan-out was closed: stop this parent's listing too
+                    stream.close()
+                    break
                 pages.append((self._to_rows(parent, list(page.items)), page.resume_token, page.total))
         except NotFound:
             return parent, None, stream.stats
@@ -135,6 +140,7 @@ class FanOutStream(Stream):
                 if self.max_items is not None and yielded >= self.max_items:
                     break
         finally:
+            self._cancelled.set()  # nothing of it is wanted any more, at the end or not
             executor.shutdown(wait=False, cancel_futures=True)
             s.finished = time.monotonic()
 
@@ -152,6 +158,20 @@ class FanOutStream(Stream):
     def _warn(self, message: str) -> None:
         self.stats.warnings.append(message)
         log.warning("%s", message)
+
+
+def _checked_position(position: Any) -> list | None:
+    """A fan-out position read from a token: ``[parent id, child token or None]`` (the child token is checked by
+    the child stream when it opens), or None at the end."""
+    if position is None:
+        return None
+    if not (isinstance(position, list) and len(position) == 2 and isinstance(position[0], str) and position[0]
+            and (position[1] is None or isinstance(position[1], str))):
+        from ..errors import ConfigError
+
+        raise ConfigError("The resume token's position is not one a fan-out listing writes: the token was edited or "
+                          "damaged. Take a fresh one from page.resume_token, or start without resume=.")
+    return position
 
 
 def raise_mismatch() -> None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import GenesysError, PagingError
+from ..errors import ConfigError, GenesysError, PagingError
+from .._http.urls import check_api_path
 
 __all__ = ["PageRequest", "Paginator", "CursorPaginator", "AfterPaginator", "PageNumberPaginator",
            "NextUriPaginator", "OpenEndedPagesPaginator", "SearchPaginator", "SinglePage", "DetectingPaginator", "STRATEGIES", "detect_strategy", "items_of",
@@ -56,6 +57,7 @@ def items_of(body: Any, key: str | None = None) -> list | Batch:
     if key is not None:
         value = body.get(key)
         if value is None:
+            _check_not_withheld(body, key)
             return []
         if not isinstance(value, (list, Batch)):
             raise PagingError(f"The listing field {key!r} is not a list.")
@@ -63,10 +65,21 @@ def items_of(body: Any, key: str | None = None) -> list | Batch:
     for name in ("entities", "results", "conversations", "items"):
         if isinstance(body.get(name), (list, Batch)):
             return body[name]
+        if name in body and body[name] is None:
+            _check_not_withheld(body, name)
     for value in body.values():
         if isinstance(value, list):
             return value
     return []
+
+
+def _check_not_withheld(body: dict, key: str) -> None:
+    """A record list that is null on a page that announces records would silently read as no records."""
+    total = body.get("total")
+    if isinstance(total, int) and not isinstance(total, bool) and total > 0:
+        raise PagingError(f"The listing page announces {total:,} records but its {key!r} is null; stopping "
+                          f"rather than report fewer records than there are. Run again; if it persists, the server "
+                          f"is not answering as the API does.")
 
 
 def _query_value(uri: str | None, name: str) -> str | None:
@@ -85,6 +98,17 @@ def _following(path: str, position: Any, value: Any, what: str) -> Any:
     return value
 
 
+def _bad_position(style: str, position: Any) -> ConfigError:
+    text = repr(position) if len(repr(position)) <= 80 else repr(position)[:77] + "..."
+    return ConfigError(f"The resume token's position {text} is not one {style} paging writes: the token was edited "
+                       f"or damaged. Take a fresh one from page.resume_token, or start without resume=.")
+
+
+def _link_position(position: Any, what: str) -> Any:
+    """A link position (``nextUri``, ``nextPage``) read back: a relative ``/api/v2/`` path, or None."""
+    return None if position is None else check_api_path(position, what)
+
+
 class Paginator:
     """Base class: a paging style for one endpoint and its query."""
 
@@ -97,6 +121,9 @@ class Paginator:
     #: True when a page identical to the previous one means the API is looping (not for search, whose pages may
     #: legitimately repeat records).
     guards_repeats = True
+    #: True when the listing shifts under churn (page numbers, search pages): records added or removed during the
+    #: run may be missed, so a changing total is worth a warning.
+    shifts = False
 
     def __init__(self, path: str, params: Mapping[str, Any] | None = None, *, items_key: str | None = None) -> None:
         self.path = path
@@ -107,6 +134,13 @@ class Paginator:
 
     def request(self, position: Any) -> PageRequest:
         raise NotImplementedError
+
+    def check_position(self, position: Any) -> Any:
+        """``position`` as read from a resume token or a checkpoint, or a ConfigError when this style could not
+        have written it (a token edited by hand must not send a request anywhere else)."""
+        if position is not None:
+            raise _bad_position(self.name, position)
+        return position
 
     def advance(self, position: Any, body: Any, items: list) -> Any:
         raise NotImplementedError
@@ -142,9 +176,12 @@ class Paginator:
 
 
 class _TokenPaginator(Paginator):
-    """Shared logic of the opaque-token styles (``cursor`` and ``after``)."""
+    """Shared logic of the opaque-token styles (``cursor`` and ``after``). Such an endpoint returns each record
+    once; the stream still drops (and counts, and warns of) any id it returns again, so a server that cycles does
+    not give duplicates."""
 
     param = "cursor"
+    dedupes = True
 
     def request(self, position: Any) -> PageRequest:
         params = dict(self.params)
@@ -154,6 +191,11 @@ class _TokenPaginator(Paginator):
 
     def token_in(self, body: dict) -> str | None:
         raise NotImplementedError
+
+    def check_position(self, position: Any) -> Any:
+        if position is not None and not (isinstance(position, str) and position):
+            raise _bad_position(self.name, position)
+        return position
 
     def advance(self, position: Any, body: Any, items: list) -> Any:
         return _following(self.path, position, self.token_in(body) or _query_value(body.get("nextUri"), self.param),
@@ -195,6 +237,7 @@ class PageNumberPaginator(Paginator):
     name = "pages"
     sequential = False
     dedupes = True
+    shifts = True
     guards_repeats = False
     start = 1
 
@@ -206,6 +249,11 @@ class PageNumberPaginator(Paginator):
 
     def request(self, position: Any) -> PageRequest:
         return PageRequest("GET", self.path, {**self.params, "pageNumber": int(position)})
+
+    def check_position(self, position: Any) -> Any:
+        if isinstance(position, bool) or not isinstance(position, int) or position < 1:
+            raise _bad_position(self.name, position)
+        return position
 
     def page_count(self, body: Any) -> int | None:
         value = body.get("pageCount") if isinstance(body, dict) else None
@@ -257,6 +305,9 @@ class NextUriPaginator(Paginator):
             return PageRequest("GET", self.path, self.params)
         return PageRequest("GET", position, None)
 
+    def check_position(self, position: Any) -> Any:
+        return _link_position(position, f"The resume token's {self.link}")
+
     def advance(self, position: Any, body: Any, items: list) -> Any:
         return _following(self.path, position, body.get(self.link) if isinstance(body, dict) else None, self.link)
 
@@ -266,6 +317,7 @@ class SearchPaginator(Paginator):
 
     name = "search"
     dedupes = True
+    shifts = True
     guards_repeats = False
 
     def __init__(self, path: str, body: Mapping[str, Any], *, items_key: str | None = "results") -> None:
@@ -276,6 +328,9 @@ class SearchPaginator(Paginator):
         if position is None:
             return PageRequest("POST", self.path, None, self.body)
         return PageRequest("GET", position, None)
+
+    def check_position(self, position: Any) -> Any:
+        return _link_position(position, "The resume token's nextPage")
 
     def advance(self, position: Any, body: Any, items: list) -> Any:
         count, number = body.get("pageCount"), body.get("pageNumber")
@@ -303,6 +358,7 @@ class DetectingPaginator(Paginator):
 
     name = "auto"
     dedupes = True
+    shifts = True
 
     def __init__(self, path: str, params: Mapping[str, Any] | None = None, *, items_key: str | None = None) -> None:
         super().__init__(path, params, items_key=items_key)
@@ -318,6 +374,14 @@ class DetectingPaginator(Paginator):
             return PageRequest("GET", self.path, self.params)
         style, inner_position = position
         return self.inner(style).request(inner_position)
+
+    def check_position(self, position: Any) -> Any:
+        if position is None:
+            return None
+        if not (isinstance(position, list) and len(position) == 2 and position[0] in STRATEGIES):
+            raise _bad_position(self.name, position)
+        self.inner(position[0]).check_position(position[1])
+        return position
 
     def advance(self, position: Any, body: Any, items: list) -> Any:
         if position is None:

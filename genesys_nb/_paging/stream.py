@@ -11,8 +11,10 @@ changes under them; every style stops with a :class:`~genesys_nb.errors.PagingEr
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,6 +41,7 @@ log = logging.getLogger("genesys_nb.paging")
 TOKEN_PREFIX = "gnb1."
 MAX_EMPTY_PAGES = 3
 MAX_CONCURRENCY = 32
+_TOKEN_FIELDS = frozenset("fspni")  # fingerprint, style, position, pages done, items done
 
 
 @dataclass(frozen=True)
@@ -121,8 +124,13 @@ def decode_token(token: str) -> dict[str, Any]:
         data = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
     except (ValueError, orjson.JSONDecodeError):
         raise ConfigError("The resume token is damaged (it does not decode); copy it whole.") from None
-    if not isinstance(data, dict) or "s" not in data or "f" not in data:
+    if not isinstance(data, dict) or not _TOKEN_FIELDS.issubset(data):
         raise ConfigError("The resume token is damaged (fields are missing); copy it whole.")
+    for key, kind in (("f", str), ("s", str), ("n", int), ("i", int)):
+        value = data[key]
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):
+            raise ConfigError(f"The resume token is damaged (its field {key!r} is {type(value).__name__} "
+                              f"{str(value)[:40]!r}); take a fresh one from page.resume_token, or start without it.")
     return data
 
 
@@ -171,6 +179,68 @@ def _head(items: list | Batch, n: int) -> list | Batch:
     return items.head(n) if isinstance(items, Batch) else items[:n]
 
 
+def _fetch(transport: Any, paginator: Paginator, extra: dict[str, Any], position: Any) -> Response:
+    req = paginator.request(position)
+    try:
+        return transport.request(req.method, req.path, params=req.params, json=req.json, **extra)
+    except GenesysError as exc:
+        better = paginator.explain(exc, position)
+        if better is exc:
+            raise
+        raise better from exc
+
+
+class _LoopGuard:
+    """Stops a listing whose server pages forever, in bounded memory: a position (cursor, ``nextUri``, page)
+    that comes back, pages of nothing but repeated records, records far beyond the announced total, a page far
+    larger than the page size asked for (a null record list is refused by :func:`items_of`)."""
+
+    def __init__(self, paginator: Paginator, start: Any) -> None:
+        self.paginator = paginator
+        self.positions: set[bytes] = {_digest(start)}  # 16 bytes a page
+        self.received = 0
+        self.most = 0
+        self.total: int | None = None
+        self.stale = 0
+
+    def check_page(self, items: list | Batch, total: int | None, next_position: Any) -> PagingError | None:
+        """Raise for a page that must not be used; return the error that ends a looping listing once this page
+        (whose records may be new) has been handed over."""
+        p = self.paginator
+        size = p.page_size
+        if size is not None and len(items) > 2 * size + 10:
+            raise PagingError(f"{p.path} returned {len(items):,} records on a page of {size:,} asked for; refusing "
+                              f"a page that large (the server is not honouring pageSize).")
+        self.received += len(items)
+        self.most = max(self.most, len(items), size or 0)
+        if total is not None:
+            self.total = max(total, self.total or 0)
+        if next_position is None:
+            return None
+        key = _digest(next_position)
+        if key in self.positions:
+            return PagingError(f"{p.path} sent a next-page position it had sent before ({p.name} paging); it pages "
+                               f"in a circle, so the listing stops here instead of looping forever.")
+        self.positions.add(key)
+        if p.guards_repeats and self.total is not None \
+                and self.received > 2 * self.total + MAX_EMPTY_PAGES * max(self.most, 1):
+            return PagingError(f"{p.path} has returned {self.received:,} records although it announced "
+                               f"{self.total:,}, and still offers a next page; stopping instead of looping forever.")
+        return None
+
+    def check_fresh(self, received: int, fresh: int, next_position: Any) -> None:
+        """After dedupe: pages of only repeated records, in a row, mean the server pages over the same records."""
+        self.stale = self.stale + 1 if received and not fresh else 0
+        if self.paginator.guards_repeats and self.stale >= MAX_EMPTY_PAGES and next_position is not None:
+            raise PagingError(f"{self.paginator.path} returned only records it had already returned, "
+                              f"{MAX_EMPTY_PAGES} pages in a row, and still offers a next page; stopping instead of "
+                              f"looping forever.")
+
+
+def _digest(position: Any) -> bytes:
+    return hashlib.blake2b(orjson.dumps(position), digest_size=16).digest()
+
+
 class _FirstPageFailed(Exception):
     def __init__(self, error: GenesysError) -> None:
         super().__init__(str(error))
@@ -212,12 +282,16 @@ class Stream:
             if data["s"] not in names:
                 raise ConfigError(f"The resume token is for {data['s']} paging, which this query does not use.")
             self._plans = [p for p in self._plans if p.paginator.name == data["s"]]
-            self._start = (data["s"], data.get("p"), int(data.get("n", 0)), int(data.get("i", 0)))
+            position = self._plans[0].paginator.check_position(data["p"])  # before any request
+            self._start = (data["s"], position, data["n"], data["i"])
         self.stats = StreamStats(endpoint=self._plans[0].paginator.path)
         self.resume_token: str | None = resume
         self._started = False
         self._generator: Iterator[Page] | None = None
         self._records: Iterator[dict] | None = None
+        #: Set when the stream is closed, abandoned (garbage collected) or interrupted before its end: requests
+        #: still in flight in worker threads then send no further attempt.
+        self._cancelled = threading.Event()
 
     def __repr__(self) -> str:
         state = "done" if self.stats.finished else ("running" if self._started else "not started")
@@ -257,7 +331,8 @@ class Stream:
         return self
 
     def close(self) -> None:
-        """Stop paging now; in-flight requests finish in the background and are discarded."""
+        """Stop paging now: requests in flight send no further attempt, and what they bring is discarded."""
+        self._cancelled.set()
         if self._generator is not None:
             self._generator.close()
 
@@ -288,18 +363,14 @@ class Stream:
     def _token(self, strategy: str, position: Any, pages: int, items: int) -> str:
         return encode_token({"f": self.fingerprint, "s": strategy, "p": position, "n": pages, "i": items})
 
-    def _fetch(self, paginator: Paginator, position: Any) -> Response:
-        req = paginator.request(position)
-        try:
-            extra: dict[str, Any] = {"decode": self._decode} if self._decode is not None else {}
-            if isinstance(self._transport, Transport):
-                extra["refuse_as"] = PagingError  # a link the API sent to another host is a paging fault
-            return self._transport.request(req.method, req.path, params=req.params, json=req.json, **extra)
-        except GenesysError as exc:
-            better = paginator.explain(exc, position)
-            if better is exc:
-                raise
-            raise better from exc
+    def _fetcher(self, paginator: Paginator) -> Callable[[Any], Response]:
+        """What a worker thread runs for one position. It holds no reference to the stream, so that an abandoned
+        stream is garbage collected (which closes its generator and cancels the requests in flight)."""
+        extra: dict[str, Any] = {"decode": self._decode} if self._decode is not None else {}
+        if isinstance(self._transport, Transport):
+            extra["refuse_as"] = PagingError  # a link the API sent to another host is a paging fault
+            extra["cancel"] = self._cancelled  # a closed stream's workers stop retrying at once
+        return functools.partial(_fetch, self._transport, paginator, extra)
 
     def _account(self, response: Response) -> None:
         s = self.stats
@@ -331,6 +402,8 @@ class Stream:
             # A finished stream leaves nothing running: requests already in flight past the end (a concurrent
             # window's guesses) are waited for, at most one request's time. A stream closed early or failing does
             # not wait; its in-flight requests end in the background and are discarded.
+            if not completed:
+                self._cancelled.set()
             executor.shutdown(wait=completed, cancel_futures=True)
             self.stats.finished = time.monotonic()
 
@@ -352,11 +425,12 @@ class Stream:
         yielded = 0
         previous_ids: tuple | None = None
         pending: dict[bytes, Future] = {}
+        fetch = self._fetcher(paginator)
 
         def submit(pos: Any) -> None:
             key = orjson.dumps(pos)  # positions are JSON values; some (auto's [style, position]) are unhashable
             if key not in pending:
-                pending[key] = executor.submit(self._fetch, paginator, pos)
+                pending[key] = executor.submit(fetch, pos)
 
         submit(position)
         if concurrent:
@@ -371,6 +445,7 @@ class Stream:
         first = True
         page_limit: int | None = None  # page numbers: how far to follow a pageCount that keeps growing
         fetched = 0  # pages read by this run
+        guard = _LoopGuard(paginator, position)
         while True:
             future = pending.pop(orjson.dumps(position))
             try:
@@ -388,6 +463,7 @@ class Stream:
                 totals.append(total)
                 s.total = total if s.total is None else s.total
             next_position = paginator.advance(position, body, items)
+            looping = guard.check_page(items, total, next_position)  # raised after this page is handed over
             fetched += 1
             count = paginator.page_count(body)
             if count is not None and page_limit is None:
@@ -408,6 +484,7 @@ class Stream:
             page_length = len(items)  # before dedupe: the API's page size, for sizing the window
             if dedupe:
                 items = self._drop_repeats(items, seen)
+                guard.check_fresh(page_length, len(items), next_position)
             if self.max_items is not None and yielded + len(items) >= self.max_items:
                 items = _head(items, self.max_items - yielded)
                 next_position = None  # met: no request goes out beyond this page
@@ -432,14 +509,18 @@ class Stream:
             if self._rows is not None and isinstance(items, list):
                 items = self._rows(items)
             yield Page(items, pages_done, token, total, response.nbytes)
+            if looping is not None:
+                raise looping
             if next_position is None:
                 break
             position = next_position
         # Anything fetched beyond the end (concurrent windows) is dropped.
         for f in pending.values():
             f.cancel()
-        if dedupe and totals:
+        if paginator.shifts and totals:
             self._warn_on_churn(paginator, totals)
+        elif self.stats.duplicates_dropped:
+            self._warn_repeats(paginator)
 
     def _drop_repeats(self, items: list | Batch, seen: SeenIds) -> list | Batch:
         """Drop records whose id this stream has returned already (records without an id are kept)."""
@@ -450,6 +531,12 @@ class Stream:
             return items
         self.stats.duplicates_dropped += len(repeated)
         return _without(items, repeated)
+
+    def _warn_repeats(self, paginator: Paginator) -> None:
+        message = (f"{paginator.path} returned {self.stats.duplicates_dropped:,} {self.noun} it had already returned "
+                   f"in this listing; the repeats were dropped.")
+        self.stats.warnings.append(message)
+        log.warning("%s", message)
 
     def _exact_advice(self) -> str:
         """What lists this exactly, from the plan the stream fell back from (e.g. the users cursor endpoint)."""

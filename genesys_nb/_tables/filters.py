@@ -225,12 +225,51 @@ def parse_where(text: str, *, columns: Mapping[str, Any] | None = None) -> pl.Ex
     return _Parser(text, columns).parse()
 
 
+#: Parentheses and ``not``s nested deeper than this are refused (a clear error, not a RecursionError).
+MAX_NESTING = 50
+
+
+def _kind(dtype: Any) -> str | None:
+    """What a column holds, for checking a literal against it: text, number, bool, time, nested; None if unknown."""
+    if dtype is None:
+        return None
+    if dtype == pl.String:
+        return "text"
+    if dtype == pl.Boolean:
+        return "true/false"
+    if dtype.is_numeric():
+        return "number"
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        return "time"
+    if isinstance(dtype, (pl.List, pl.Struct)):
+        return "nested"
+    return None
+
+
+def _literal_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "text"
+
+
+_SAMPLES = {"text": '"some text"', "number": "3", "true/false": "true", "time": '"2025-06-01"'}
+
+
 class _Parser:
     def __init__(self, text: str, columns: Mapping[str, Any] | None) -> None:
         self.text = text
         self.columns = columns
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0
+
+    def deeper(self, tok: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _syntax(self.text, tok.pos, f"parentheses and 'not's are nested more than {MAX_NESTING} deep; "
+                                              f"write the expression flatter")
 
     # helpers
     @property
@@ -277,14 +316,21 @@ class _Parser:
         return expr
 
     def not_(self) -> pl.Expr:
+        tok = self.tok
         if self.accept("kw", "not"):
-            return ~self.not_()
+            self.deeper(tok)
+            expr = ~self.not_()
+            self.depth -= 1
+            return expr
         return self.primary()
 
     def primary(self) -> pl.Expr:
+        tok = self.tok
         if self.accept("op", "("):
+            self.deeper(tok)
             expr = self.or_()
             self.expect("op", ")", "')'")
+            self.depth -= 1
             return expr
         start = self.tok
         if start.kind != "name":
@@ -299,10 +345,10 @@ class _Parser:
             return col.is_not_null() if negate else col.is_null()
         if tok.is_("kw", "not") and self.toks[self.i + 1].is_("kw", "in"):
             self.i += 2
-            return ~col.is_in(self.values(dtype))
+            return ~col.is_in(self.values(dtype, start.value))
         if tok.is_("kw", "in"):
             self.take()
-            return col.is_in(self.values(dtype))
+            return col.is_in(self.values(dtype, start.value))
         if tok.kind == "op" and tok.value in _COMPARE:
             self.take()
             op = _COMPARE[tok.value]
@@ -313,13 +359,17 @@ class _Parser:
                 if op == "ne":
                     return col.is_not_null()
                 raise self.error("null can only be compared with == or !=", tok)
-            value = self.literal(dtype)
+            value = self.literal(dtype, start.value)
             return getattr(col, op)(value)
         if tok.is_("kw") and tok.value in _WORD_OPS:
             self.take()
             value = self.literal(None)
             if not isinstance(value, str):
                 raise self.error(f"{tok.value} needs a quoted text value", self.toks[self.i - 1])
+            inner = dtype.inner if isinstance(dtype, pl.List) else dtype
+            if _kind(inner) not in (None, "text"):
+                raise _syntax(self.text, tok.pos, f"{tok.value} works on text, but {start.value!r} is {dtype}; "
+                                                  f"compare it with == or <")
             return self.text_op(tok.value, col, dtype, value)
         if dtype is None or dtype == pl.Boolean:
             return col  # a boolean column on its own: "acd_auto_answer"
@@ -343,28 +393,47 @@ class _Parser:
             name = field
         return col, dtype
 
-    def values(self, dtype: Any) -> list:
+    def values(self, dtype: Any, name: str) -> list:
         if not (self.accept("op", "[") or self.accept("op", "(")):
             raise self.error("expected a list such as [\"active\", \"inactive\"] after 'in'")
-        closer = "]" if self.toks[self.i - 1].value == "[" else ")"
+        opener = self.toks[self.i - 1]
+        closer = "]" if opener.value == "[" else ")"
         out = []
         if not self.accept("op", closer):
             while True:
-                out.append(self.literal(dtype))
+                out.append(self.literal(dtype, name))
                 if self.accept("op", closer):
                     break
                 self.expect("op", ",", f"',' or '{closer}'")
+        kinds = {_literal_kind(v) for v in out}
+        if len(kinds) > 1:
+            raise _syntax(self.text, opener.pos, f"the list mixes {' and '.join(sorted(kinds))} values; give "
+                                                 f"values of one kind, such as [\"active\", \"inactive\"] or [1, 2]")
         return out
 
-    def literal(self, dtype: Any) -> Any:
+    def literal(self, dtype: Any, name: str | None = None) -> Any:
         tok = self.tok
         if tok.kind != "lit":
             raise self.error("expected a value (\"text\", a number, true or false)")
         self.take()
         value = tok.value
+        self.check_type(value, dtype, name, tok)
         if isinstance(value, str) and dtype is not None and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
             return self.temporal(value, dtype, tok)
         return value
+
+    def check_type(self, value: Any, dtype: Any, name: str | None, tok: _Tok) -> None:
+        """A literal of another kind than its column (``version == "abc"``, ``name > 5``) is refused here, before
+        any request, rather than by polars on the first page."""
+        column, given = _kind(dtype), _literal_kind(value)
+        if name is None or column is None or given == column or (column == "time" and given == "text"):
+            return
+        if column == "nested":
+            raise _syntax(self.text, tok.pos, f"{name!r} is {dtype}, which cannot be compared with a value; use "
+                                              f"contains, or a field such as {name}.id")
+        raise _syntax(self.text, tok.pos, f"{name!r} holds {column} values ({dtype}) but is compared with the "
+                                          f"{given} {self.text[tok.pos:].split()[0].rstrip(',])')!s}; write "
+                                          f"{name} == {_SAMPLES[column]} or similar")
 
     def temporal(self, value: str, dtype: Any, tok: _Tok) -> Any:
         try:

@@ -123,6 +123,12 @@ class AuditResultsPaginator(CursorPaginator):
             params["cursor"] = cursor
         return PageRequest("GET", f"{QUERY_PATH}/{quote_id(transaction)}/results", params)
 
+    def check_position(self, position: Any) -> Any:
+        if position is not None and not (isinstance(position, list) and len(position) == 2
+                                         and all(isinstance(p, str) and p for p in position)):
+            return super().check_position(position)  # a ConfigError naming the position
+        return position
+
     def advance(self, position: Any, body: Any, items: list) -> Any:
         transaction = self._transaction if position is None else position[0]
         cursor = super().advance(None if position is None else position[1], body, items)

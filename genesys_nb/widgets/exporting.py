@@ -208,13 +208,12 @@ class ExportPanel(Panel):
         self._last = (str(path), query)
         try:
             stream = query.stream(self.client, page_size=self.page_size)
-            total = stream.total_hint()
         except Exception as exc:
             self._failed(exc)
             return
         if resume:  # the bar and counts go on from what the interrupted run read
             self.records_read = _checkpointed_records(self.checkpoint_path())
-        self._bar = _tqdm_bar(total, self.records_read, "users read")
+        self._bar = _tqdm_bar(None, self.records_read, "users read")  # its total comes from the background run
         container = getattr(self._bar, "container", None)
         self.progress.children = (container,) if container is not None else ()
         verb = "Resuming" if resume else "Exporting"
@@ -242,6 +241,7 @@ class ExportPanel(Panel):
         from ..export.orchestrate import export
 
         try:
+            self._set_total(stream)
             path.parent.mkdir(parents=True, exist_ok=True)
             summary = export(stream, path, format=self.format.value, overwrite=overwrite and not resume,
                              resume=resume, progress=False, where=_where(query), on_page=self._page_done)
@@ -273,6 +273,18 @@ class ExportPanel(Panel):
                 self._bar.close()
             self._thread = None
             self._sync_buttons()
+
+    def _set_total(self, stream: Any) -> None:
+        """Ask for the listing's size (one request, which can be slow) in the background run, so that the kernel
+        and Cancel stay free; then give the bar its total."""
+        total = stream.total_hint()
+        if self._cancel.is_set():
+            raise ExportCancelled("The export was cancelled.")
+        bar = self._bar
+        if bar is not None and total is not None:
+            done = bar.n
+            bar.reset(total=total)
+            bar.update(done)
 
     def _shown(self, path: Path) -> Path:
         if self.short_paths:

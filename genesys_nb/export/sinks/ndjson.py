@@ -3,6 +3,7 @@ included), for users and for any other listing; ``where=`` selects which records
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -22,7 +23,7 @@ class NdjsonWriter(TextWriter):
         super().__init__(target, state)
 
     def encode(self, piece: list[dict]) -> bytes:
-        return b"".join([orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) for record in piece])
+        return b"".join([_line(record) for record in piece])
 
     def encode_all(self, pieces: list[bytes]) -> bytes:  # type: ignore[override]
         return b"".join(pieces)
@@ -40,6 +41,15 @@ class NdjsonWriter(TextWriter):
                 if isinstance(value, str):
                     ids.add(value)
         return ids
+
+
+def _line(record: dict) -> bytes:
+    """One record as a JSON line: orjson, or the standard library for what orjson cannot encode exactly (integers
+    beyond 64 bits), so that no value is lost."""
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        return (json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n").encode()
 
 
 SINK = register(Sink(name="ndjson", label="NDJSON (JSON lines)", suffixes=(".ndjson", ".jsonl"),
