@@ -13,12 +13,13 @@ import bisect
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ..errors import NotFound
-from .stream import Page, Stream, StreamStats, check_concurrency, check_max_items, decode_token, encode_token
+from .stream import (Page, Stream, StreamStats, records_of, check_concurrency, check_max_items, decode_token,
+                     encode_token)
 
 __all__ = ["FanOutStream"]
 
@@ -80,12 +81,12 @@ class FanOutStream(Stream):
                 if self._cancelled.is_set():  # the fan-out was closed: stop this parent's listing too
                     stream.close()
                     break
-                pages.append((self._to_rows(parent, list(page.items)), page.resume_token, page.total))
+                pages.append((self._to_rows(parent, records_of(page)), page.resume_token, page.total))
         except NotFound:
             return parent, None, stream.stats
         return parent, pages, stream.stats
 
-    def _run(self) -> Iterator[Page]:
+    def _run(self) -> Generator[Page, None, None]:
         s = self.stats
         s.started = time.monotonic()
         ids = sorted(set(self._parents()))

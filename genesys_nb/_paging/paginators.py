@@ -142,10 +142,10 @@ class Paginator:
             raise _bad_position(self.name, position)
         return position
 
-    def advance(self, position: Any, body: Any, items: list) -> Any:
+    def advance(self, position: Any, body: Any, items: list | Batch) -> Any:
         raise NotImplementedError
 
-    def items(self, body: Any) -> list:
+    def items(self, body: Any) -> list | Batch:
         return items_of(body, self.items_key)
 
     def total(self, body: Any) -> int | None:
@@ -197,7 +197,7 @@ class _TokenPaginator(Paginator):
             raise _bad_position(self.name, position)
         return position
 
-    def advance(self, position: Any, body: Any, items: list) -> Any:
+    def advance(self, position: Any, body: Any, items: list | Batch) -> Any:
         return _following(self.path, position, self.token_in(body) or _query_value(body.get("nextUri"), self.param),
                           self.param)
 
@@ -259,7 +259,7 @@ class PageNumberPaginator(Paginator):
         value = body.get("pageCount") if isinstance(body, dict) else None
         return value if isinstance(value, int) else None
 
-    def advance(self, position: Any, body: Any, items: list) -> Any:
+    def advance(self, position: Any, body: Any, items: list | Batch) -> Any:
         count = self.page_count(body)
         if not items:
             return None
@@ -281,7 +281,7 @@ class OpenEndedPagesPaginator(PageNumberPaginator):
     def following(self, position: Any, count: int, last: int | None = None) -> list[Any]:
         return []
 
-    def advance(self, position: Any, body: Any, items: list) -> Any:
+    def advance(self, position: Any, body: Any, items: list | Batch) -> Any:
         if not items:
             return None
         if isinstance(body, dict) and body.get("nextUri"):
@@ -308,7 +308,7 @@ class NextUriPaginator(Paginator):
     def check_position(self, position: Any) -> Any:
         return _link_position(position, f"The resume token's {self.link}")
 
-    def advance(self, position: Any, body: Any, items: list) -> Any:
+    def advance(self, position: Any, body: Any, items: list | Batch) -> Any:
         return _following(self.path, position, body.get(self.link) if isinstance(body, dict) else None, self.link)
 
 
@@ -332,7 +332,7 @@ class SearchPaginator(Paginator):
     def check_position(self, position: Any) -> Any:
         return _link_position(position, "The resume token's nextPage")
 
-    def advance(self, position: Any, body: Any, items: list) -> Any:
+    def advance(self, position: Any, body: Any, items: list | Batch) -> Any:
         count, number = body.get("pageCount"), body.get("pageNumber")
         if isinstance(count, int) and isinstance(number, int) and number >= count:
             return None
@@ -347,7 +347,7 @@ class SinglePage(Paginator):
     def request(self, position: Any) -> PageRequest:
         return PageRequest("GET", self.path, self.params)
 
-    def advance(self, position: Any, body: Any, items: list) -> Any:
+    def advance(self, position: Any, body: Any, items: list | Batch) -> Any:
         return None
 
 
@@ -383,7 +383,7 @@ class DetectingPaginator(Paginator):
         self.inner(position[0]).check_position(position[1])
         return position
 
-    def advance(self, position: Any, body: Any, items: list) -> Any:
+    def advance(self, position: Any, body: Any, items: list | Batch) -> Any:
         if position is None:
             style = detect_strategy(body)
             inner_position = self.inner(style).start

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,7 +128,7 @@ def decode_token(token: str) -> dict[str, Any]:
         raise ConfigError("The resume token is damaged (fields are missing); copy it whole.")
     for key, kind in (("f", str), ("s", str), ("n", int), ("i", int)):
         value = data[key]
-        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):
+        if not isinstance(value, kind) or isinstance(value, bool) or (isinstance(value, int) and value < 0):
             raise ConfigError(f"The resume token is damaged (its field {key!r} is {type(value).__name__} "
                               f"{str(value)[:40]!r}); take a fresh one from page.resume_token, or start without it.")
     return data
@@ -173,6 +173,14 @@ def _without(items: list | Batch, drop: set[int]) -> list | Batch:
     if isinstance(items, Batch):
         return items.take([i for i in range(len(items)) if i not in drop])
     return [item for i, item in enumerate(items) if i not in drop]
+
+
+def records_of(page: Page) -> list[dict]:
+    """A page's records as dicts: a stream iterated for records is never set to decode natively."""
+    if isinstance(page.items, Batch):
+        raise GenesysError("This stream decodes its pages natively (for frames and files); iterate .pages() for "
+                           "their batches, or list again without native() for records.")
+    return page.items
 
 
 def _head(items: list | Batch, n: int) -> list | Batch:
@@ -287,7 +295,7 @@ class Stream:
         self.stats = StreamStats(endpoint=self._plans[0].paginator.path)
         self.resume_token: str | None = resume
         self._started = False
-        self._generator: Iterator[Page] | None = None
+        self._generator: Generator[Page, None, None] | None = None
         self._records: Iterator[dict] | None = None
         #: Set when the stream is closed, abandoned (garbage collected) or interrupted before its end: requests
         #: still in flight in worker threads then send no further attempt.
@@ -314,7 +322,7 @@ class Stream:
 
     def __iter__(self) -> Iterator[dict]:
         if self._records is None or self.stats.finished:  # a used stream raises as pages() does, never gives nothing
-            self._records = (item for page in self.pages() for item in page.items)
+            self._records = (item for page in self.pages() for item in records_of(page))
         return self._records
 
     def __next__(self) -> dict:
@@ -379,7 +387,7 @@ class Stream:
         s.rate_limited += response.rate_limited
         s.bytes += response.nbytes
 
-    def _run(self) -> Iterator[Page]:
+    def _run(self) -> Generator[Page, None, None]:
         self.stats.started = time.monotonic()
         executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="genesys-nb-page")
         completed = False

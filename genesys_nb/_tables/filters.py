@@ -31,7 +31,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 import pyarrow as pa
@@ -97,10 +97,12 @@ class Where:
         return table.filter(self.mask(table))
 
     def mask(self, table: pa.Table) -> pa.Array:
-        names = [n for n in dict.fromkeys(self.expr.meta.root_names()) if n in table.column_names]
+        expr = self.expr
+        assert expr is not None, "mask() is only asked of an expression filter"
+        names = [n for n in dict.fromkeys(expr.meta.root_names()) if n in table.column_names]
         names = names or table.column_names[:1]
-        df = pl.from_arrow(table.select(names))
-        result = df.select(self.expr.alias("__where__")).to_series()
+        df = cast(pl.DataFrame, pl.from_arrow(table.select(names)))  # a table gives a frame
+        result = df.select(expr.alias("__where__")).to_series()
         if result.dtype != pl.Boolean:
             raise ConfigError(f"where= must be a true/false expression, but {self.text} gives {result.dtype}.")
         if len(result) == 1 and table.num_rows != 1:

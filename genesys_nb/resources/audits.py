@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..errors import AuditQueryError, ConfigError
-from .._paging.paginators import CursorPaginator, PageRequest
+from .._paging.paginators import Batch, CursorPaginator, PageRequest
 from .._paging.stream import Plan
 from .._tables.schema import S, TS, Column, TableSchema, struct
 from .base import ListingSpec, Resource, check_page_size, check_whole, quote_id, register
@@ -129,7 +129,7 @@ class AuditResultsPaginator(CursorPaginator):
             return super().check_position(position)  # a ConfigError naming the position
         return position
 
-    def advance(self, position: Any, body: Any, items: list) -> Any:
+    def advance(self, position: Any, body: Any, items: list | Batch) -> Any:
         transaction = self._transaction if position is None else position[0]
         cursor = super().advance(None if position is None else position[1], body, items)
         return None if cursor is None or not transaction else [transaction, cursor]

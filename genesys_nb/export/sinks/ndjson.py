@@ -25,7 +25,7 @@ class NdjsonWriter(TextWriter):
     def encode(self, piece: list[dict]) -> bytes:
         return b"".join([_line(record) for record in piece])
 
-    def encode_all(self, pieces: list[bytes]) -> bytes:  # type: ignore[override]
+    def encode_all(self, pieces: list[bytes]) -> bytes:
         return b"".join(pieces)
 
     def written_ids(self, key: str) -> set[str]:
