@@ -155,3 +155,35 @@ def quote_id(value: str) -> str:
     from .._http.urls import quote_segment
 
     return quote_segment(value, "id")
+
+
+def fan_out_spec(resource: str, *, parents: Any, parents_name: str, page_size: Any, max_items: Any, concurrency: Any,
+                 maximum: int = DEFAULT_MAX_PAGE_SIZE) -> ListingSpec:
+    """The spec of a fan-out listing: its page size and limits, and the parents chosen (None: all of them)."""
+    return paged_spec(resource, page_size=page_size, maximum=maximum, max_items=max_items, concurrency=concurrency,
+                      options={"parents": check_ids(parents, parents_name)})
+
+
+def children_of(path: str, child: str, paginator: type[Paginator] | None = None) -> Callable[[ListingSpec, str],
+                                                                                            list[Plan]]:
+    """The child listing of one parent, ``{path}/{parent id}/{child}``, paged by page number (or ``paginator``)."""
+    from .._paging.paginators import PageNumberPaginator
+
+    kind = paginator or PageNumberPaginator
+
+    def plans(spec: ListingSpec, parent: str) -> list[Plan]:
+        return [Plan(kind(f"{path}/{quote_id(parent)}/{child}", {"pageSize": spec.param("pageSize")},
+                          items_key="entities"))]
+
+    return plans
+
+
+def all_of(spec_of: Callable[[], ListingSpec]) -> Callable[[ListingSpec], ListingSpec]:
+    """A fan-out's parents: every record of the parent listing (its ids are read with ``record["id"]``)."""
+    return lambda spec: spec_of()
+
+
+def record_id(record: dict) -> str | None:
+    """A record's own id."""
+    value = record.get("id")
+    return value if isinstance(value, str) else None

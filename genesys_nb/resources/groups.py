@@ -9,11 +9,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from .._paging.paginators import PageNumberPaginator
-from .._paging.stream import Plan
 from .._tables.schema import S, TS, Column, TableSchema
-from .base import (FanOut, ListingSpec, Resource, check_ids, page_number_plans, paged_spec, quote_id, register,
-                   total_of)
+from .base import (FanOut, ListingSpec, Resource, all_of, children_of, fan_out_spec, page_number_plans, paged_spec,
+                   record_id, register, total_of)
 
 PATH = "/api/v2/groups"
 
@@ -45,17 +43,11 @@ def member_rows(group_id: str, records: list[dict]) -> list[dict]:
 
 def members_spec(*, group_ids: Any = None, page_size: Any = 100, max_items: Any = None,
                  concurrency: Any = 4) -> ListingSpec:
-    return paged_spec("group_members", page_size=page_size, max_items=max_items, concurrency=concurrency,
-                      options={"parents": check_ids(group_ids, "group_ids")})
-
-
-def _member_plans(spec: ListingSpec, group_id: str) -> list[Plan]:
-    return [Plan(PageNumberPaginator(f"{PATH}/{quote_id(group_id)}/members", {"pageSize": spec.param("pageSize")},
-                                     items_key="entities"))]
+    return fan_out_spec("group_members", parents=group_ids, parents_name="group_ids", page_size=page_size,
+                        max_items=max_items, concurrency=concurrency)
 
 
 RESOURCE = register(Resource("groups", GROUPS, plans=page_number_plans(PATH), total_request=total_of(PATH),
                              noun="groups"))
 MEMBERS = register(Resource("group_members", GROUP_MEMBERS, noun="members", fan_out=FanOut(
-    parents=lambda spec: groups_spec(), parent_id=lambda record: record.get("id"), child=_member_plans,
-    rows=member_rows)))
+    parents=all_of(groups_spec), parent_id=record_id, child=children_of(PATH, "members"), rows=member_rows)))

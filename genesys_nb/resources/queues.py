@@ -13,10 +13,9 @@ from typing import Any
 import pyarrow as pa
 
 from .._paging.paginators import OpenEndedPagesPaginator
-from .._paging.stream import Plan
 from .._tables.schema import S, TS, Column, TableSchema
-from .base import (FanOut, ListingSpec, Resource, check_ids, page_number_plans, paged_spec, quote_id, register,
-                   total_of)
+from .base import (FanOut, ListingSpec, Resource, all_of, children_of, fan_out_spec, page_number_plans, paged_spec,
+                   record_id, register, total_of)
 
 PATH = "/api/v2/routing/queues"
 MEMBERS_MAX_PAGE_SIZE = 100
@@ -61,13 +60,8 @@ def member_rows(queue_id: str, records: list[dict]) -> list[dict]:
 
 def members_spec(*, queue_ids: Any = None, page_size: Any = MEMBERS_MAX_PAGE_SIZE, max_items: Any = None,
                  concurrency: Any = 4) -> ListingSpec:
-    return paged_spec("queue_members", page_size=page_size, maximum=MEMBERS_MAX_PAGE_SIZE, max_items=max_items,
-                      concurrency=concurrency, options={"parents": check_ids(queue_ids, "queue_ids")})
-
-
-def _member_plans(spec: ListingSpec, queue_id: str) -> list[Plan]:
-    return [Plan(OpenEndedPagesPaginator(f"{PATH}/{quote_id(queue_id)}/members",
-                                         {"pageSize": spec.param("pageSize")}, items_key="entities"))]
+    return fan_out_spec("queue_members", parents=queue_ids, parents_name="queue_ids", page_size=page_size,
+                        max_items=max_items, concurrency=concurrency, maximum=MEMBERS_MAX_PAGE_SIZE)
 
 
 RESOURCE = register(Resource("queues", QUEUES, permission="routing:queue:view",
@@ -75,5 +69,5 @@ RESOURCE = register(Resource("queues", QUEUES, permission="routing:queue:view",
                              noun="queues"))
 MEMBERS = register(Resource("queue_members", QUEUE_MEMBERS, permission="routing:queue:view",
                              noun="members", fan_out=FanOut(
-    parents=lambda spec: queues_spec(), parent_id=lambda record: record.get("id"), child=_member_plans,
-    rows=member_rows)))
+    parents=all_of(queues_spec), parent_id=record_id,
+    child=children_of(PATH, "members", OpenEndedPagesPaginator), rows=member_rows)))

@@ -12,11 +12,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from .._paging.paginators import PageNumberPaginator
-from .._paging.stream import Plan
 from .._tables.schema import S, Column, Derived, TableSchema
-from .base import (FanOut, ListingSpec, Resource, check_ids, page_number_plans, paged_spec, quote_id, register,
-                   total_of)
+from .base import (FanOut, ListingSpec, Resource, all_of, children_of, fan_out_spec, page_number_plans, paged_spec,
+                   record_id, register, total_of)
 
 PATH = "/api/v2/authorization/roles"
 
@@ -83,13 +81,8 @@ def grant_rows(role_id: str, records: list[dict]) -> list[dict]:
 
 def grants_spec(*, role_ids: Any = None, page_size: Any = 100, max_items: Any = None,
                 concurrency: Any = 4) -> ListingSpec:
-    return paged_spec("role_grants", page_size=page_size, max_items=max_items, concurrency=concurrency,
-                      options={"parents": check_ids(role_ids, "role_ids")})
-
-
-def _grant_plans(spec: ListingSpec, role_id: str) -> list[Plan]:
-    return [Plan(PageNumberPaginator(f"{PATH}/{quote_id(role_id)}/subjectgrants", {"pageSize": spec.param("pageSize")},
-                                     items_key="entities"))]
+    return fan_out_spec("role_grants", parents=role_ids, parents_name="role_ids", page_size=page_size,
+                        max_items=max_items, concurrency=concurrency)
 
 
 RESOURCE = register(Resource("roles", ROLES, permission="authorization:role:view",
@@ -97,5 +90,4 @@ RESOURCE = register(Resource("roles", ROLES, permission="authorization:role:view
                              noun="roles"))
 GRANTS = register(Resource("role_grants", ROLE_GRANTS, permission="authorization:role:view",
                              noun="grants", fan_out=FanOut(
-    parents=lambda spec: roles_spec(), parent_id=lambda record: record.get("id"), child=_grant_plans,
-    rows=grant_rows)))
+    parents=all_of(roles_spec), parent_id=record_id, child=children_of(PATH, "subjectgrants"), rows=grant_rows)))
