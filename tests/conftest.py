@@ -69,3 +69,15 @@ def sandbox_process():
     for proc in procs:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(autouse=True)
+def python_handles_ctrl_c():
+    """Tests of Ctrl-C need Python's own SIGINT handler, which a shell that starts the run in the background
+    replaces by "ignore" (Python then installs none): put it back for each test."""
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)

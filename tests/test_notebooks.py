@@ -77,10 +77,11 @@ def printed(nb: nbformat.NotebookNode) -> str:
         for out in cell.get("outputs", []):
             assert out.output_type != "error", f"{out.ename}: {out.evalue}"
             if out.output_type == "stream" and out.name == "stdout":
-                parts.append(out.text)
+                parts.append(out.text)  # a kernel under load may split one cell's prints into several outputs
             elif "data" in out:
-                parts.append(out.data.get("text/plain", ""))
-    return "\n".join(parts)
+                parts.append("\n" + out.data.get("text/plain", "") + "\n")
+        parts.append("\n")
+    return "".join(parts)
 
 
 def mimetypes(nb: nbformat.NotebookNode) -> set[str]:
