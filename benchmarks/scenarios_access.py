@@ -121,15 +121,17 @@ def s6(b: Bench) -> Scenario:
     """Many orgs: each has its own limit, so a run across them should cost the slowest org, not the sum."""
     z = b.sizes
     allowed, window = z.s6_rate
-    requests = z.s6_users // 100 + 1  # the cursor listing, 100 a page, ends on a page without a cursor
+    requests = math.ceil(z.s6_users / 100)  # the cursor listing, 100 a page
     org_bound = requests / (allowed / window)
+    latency_bound = requests * z.s6_latency_ms / 1000
     specs = [SandboxSpec(z.s6_users, z.s6_latency_ms, allowed, window, seed=seed) for seed in range(1, z.s6_orgs + 1)]
     sc = Scenario("S6", "one listing across several orgs (each its own rate limit)",
                   f"{z.s6_orgs} sandbox orgs (seeds 1–{z.s6_orgs}, each its own sandbox process), {z.s6_users:,} users "
                   f"each, {z.s6_latency_ms:g} ms latency, each org limited to {allowed} requests per {window:g} s "
                   f"({allowed / window * 60:g} a minute). The window is shortened from the API's 60 s so that every "
-                  f"org is rate-bound within the run: with 60 s windows a listing of about {requests} requests "
-                  f"would pass in one window and never wait. Every org runs the same listing (`client.users("
+                  f"org is rate-bound within the run: with 60 s windows a listing of {requests} requests "
+                  f"would pass in one window and never wait (a window's quota may go out at once, so a "
+                  f"single org can end a little under the rate bound). Every org runs the same listing (`client.users("
                   f"state=\"any\", page_size=100).to_polars()`), first one org after another, then all at once "
                   f"with `gnb.across` (`benchmarks/across.py`). Bound per org: {requests} requests / allowed rate "
                   f"= {org_bound:.1f} s.")
@@ -151,6 +153,8 @@ def s6(b: Bench) -> Scenario:
                     else [r.tool, "–", "–", "–", f"skipped: {r.skipped}"])
     rows.append(["bound: one org's requests / allowed rate", org_bound, requests, "1.00×",
                  times(ratio(org_bound, slowest))])
+    rows.append(["(for scale) one org's requests × latency, no limit", latency_bound, requests,
+                 times(ratio(latency_bound, org_bound)), times(ratio(latency_bound, slowest))])
     sc.tables.append(table(("run", "wall s", "requests", "ratio to one org's rate bound",
                             "ratio to the slowest single org"), rows))
     sc.rows = [seq, acr]
@@ -158,9 +162,9 @@ def s6(b: Bench) -> Scenario:
         check("S6", "across within 1.2× of the slowest single org", ratio(acr.wall_s, slowest), 1.2,
               detail=f"{fmt(acr.wall_s)} s vs {fmt(slowest)} s ({slowest_org})",
               cause=lambda: _s6_cause(acr, slowest, org_bound)),
-        check("S6", "every org is rate-bound (slowest single org at least 0.9× its rate bound)",
-              ratio(slowest, org_bound), 0.9, at_most=False,
-              detail=f"{fmt(slowest)} s vs {org_bound:.1f} s"),
+        check("S6", "the limit binds (the slowest single org takes at least 2× its requests × latency)",
+              ratio(slowest, latency_bound), 2.0, at_most=False,
+              detail=f"{fmt(slowest)} s vs {latency_bound:.1f} s; rate bound {org_bound:.1f} s"),
         check("S6", "across receives zero 429s", float(acr.rate_limited) if acr.measured else math.nan, 0, unit=""),
     ]
     if seq.measured and acr.measured:
