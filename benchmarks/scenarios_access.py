@@ -72,8 +72,11 @@ def s5(b: Bench) -> Scenario:
              "rate bound s", "wall s", "wall / bound"),
             [[res["plan_requests"], res["requests_sent"], res["probe_requests"], snap.requests, bound, snap.wall_s,
               times(ratio(snap.wall_s, bound))]]))
-        sc.tables.append(table(("table", "rows", "requests"),
-                               [[name, res["tables"][name], res["table_requests"].get(name, 0)]
+        table_s = res.get("table_s", {})
+        sc.tables.append(table(("table", "rows", "requests", "seconds", "rate bound s", "seconds / rate bound"),
+                               [[name, res["tables"][name], res["table_requests"].get(name, 0),
+                                 table_s.get(name, math.nan), res["table_requests"].get(name, 0) / per_s,
+                                 times(ratio(table_s.get(name, math.nan), res["table_requests"].get(name, 0) / per_s))]
                                 for name in res["tables"]]))
     sent_gap = abs(res["requests_sent"] - res["plan_requests"]) if snap.measured else math.nan
     sc.targets += [

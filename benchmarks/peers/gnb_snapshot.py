@@ -18,6 +18,22 @@ import genesys_nb.snapshot.writer  # noqa: E402,F401  (imported before timing, a
 
 from bench_common import BASE, CLIENT_ID, CLIENT_SECRET, write_result  # noqa: E402
 
+TABLE_S: dict[str, float] = {}
+
+
+def _timed(write):
+    """Diagnostics only: the writer's per-table step, timed (where a snapshot's time goes, table by table)."""
+    def timed(client, partial, name, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return write(client, partial, name, *args, **kwargs)
+        finally:
+            TABLE_S[name] = round(time.perf_counter() - t0, 3)
+    return timed
+
+
+genesys_nb.snapshot.writer._write_listed = _timed(genesys_nb.snapshot.writer._write_listed)
+
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
@@ -34,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         write_result(m.tables["users"].rows, seconds, import_s, plan_requests=m.plan.get("requests"),
                      probe_requests=m.plan.get("probe_requests"), requests_sent=m.requests_sent,
                      tables={name: t.rows for name, t in m.tables.items()},
-                     table_requests={name: t.requests for name, t in m.tables.items()},
+                     table_requests={name: t.requests for name, t in m.tables.items()}, table_s=TABLE_S,
                      client_requests=client.transport.counters.requests, governor_waits=client.governor.waits,
                      governor_waited_s=round(client.governor.waited, 3))
     shutil.rmtree(a.out, ignore_errors=True)
