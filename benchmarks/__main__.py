@@ -110,8 +110,13 @@ def chart(scenarios: list[Scenario], path: Path) -> None:
             for (label, value), style in zip(data["bounds"].items(), ("--", ":")):
                 ax.axvline(value, color="#d62728", linestyle=style, linewidth=1.2, label=f"{label}: {value:.1f} s")
             ax.invert_yaxis()
-            ax.set_xlim(0, max(values + list(data["bounds"].values())) * 1.3)  # room for labels and the legend
-            ax.set_xlabel("wall seconds (lower is better)")
+            top = max(values + list(data["bounds"].values()))
+            if data.get("log"):
+                ax.set_xscale("log")
+                ax.set_xlim(1, top * 5)
+            else:
+                ax.set_xlim(0, top * 1.3)  # room for labels and the legend
+            ax.set_xlabel("wall seconds (lower is better)" + (", log scale" if data.get("log") else ""))
             ax.legend(loc="upper right", fontsize=8)
             ax.tick_params(axis="y", labelsize=7)
         elif "ceiling" in data:

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from .harness import PROJECT_PYTHON, Row, SandboxSpec, Target, check, fmt, mib, ratio, run_child, table, times
-from .scenarios import GNB, PEERS_DIR, Bench, Scenario
+from .scenarios import GNB, Bench, Scenario
 
 HERE = Path(__file__).resolve().parent
 SDK_USERS_PAGE = 500  # the SDK loop lists users 500 a page
@@ -93,7 +93,11 @@ def s5(b: Bench) -> Scenario:
                         f"({times(ratio(full.wall_s, snap.wall_s))} the snapshot), and it still has no groups' "
                         f"members, licences or skills. The sample received {sample.rate_limited:,} 429s, retried "
                         f"silently by urllib3 under the SDK.")
-    sc.chart = {"rows": [r for r in (snap, sample) if r.measured], "bounds": {"snapshot requests / rate": bound}}
+    # The sample is shorter than the snapshot only because it covers 1 % of the users: chart the whole-org figure.
+    shown = [Row(f"{GNB} snapshot", wall_s=snap.wall_s), Row("official SDK per-user loop (extrapolated)",
+                                                             wall_s=full.wall_s)]
+    sc.chart = {"rows": [r for r in shown if not math.isnan(r.wall_s)], "log": True,
+                "bounds": {"snapshot requests / rate": bound}}
     return sc
 
 
