@@ -1,5 +1,5 @@
-"""``python -m benchmarks`` (what ``make bench`` runs): prepare the peers' venvs, run S1–S4, print tables, and write
-``benchmarks/results.md`` and ``benchmarks/results.png``.
+"""``python -m benchmarks`` (what ``make bench`` runs): prepare the peers' venvs, run S1–S6 and R1, print tables, and
+write ``benchmarks/results.md`` and ``benchmarks/results.png``.
 
 ``--only S1,S3`` runs some scenarios; ``--quick`` shrinks every size for development (its figures are not the
 issue's and are never written over the committed results unless ``--write`` is given).
@@ -17,12 +17,15 @@ import time
 from pathlib import Path
 
 from .harness import Target
-from .scenarios import FULL, NEEDS, QUICK, SCENARIOS, Bench, Scenario
+from . import scenarios, scenarios_access
+from .scenarios import FULL, QUICK, Bench, Scenario
 from .venvs import ensure_all
 
 HERE = Path(__file__).resolve().parent
 RESULTS_MD = HERE / "results.md"
 RESULTS_PNG = HERE / "results.png"
+SCENARIOS = {**scenarios.SCENARIOS, **scenarios_access.SCENARIOS}
+NEEDS = {**scenarios.NEEDS, **scenarios_access.NEEDS}
 
 
 def machine() -> dict[str, str]:
@@ -107,8 +110,13 @@ def chart(scenarios: list[Scenario], path: Path) -> None:
             for (label, value), style in zip(data["bounds"].items(), ("--", ":")):
                 ax.axvline(value, color="#d62728", linestyle=style, linewidth=1.2, label=f"{label}: {value:.1f} s")
             ax.invert_yaxis()
-            ax.set_xlim(0, max(values + list(data["bounds"].values())) * 1.3)  # room for labels and the legend
-            ax.set_xlabel("wall seconds (lower is better)")
+            top = max(values + list(data["bounds"].values()))
+            if data.get("log"):
+                ax.set_xscale("log")
+                ax.set_xlim(1, top * 5)
+            else:
+                ax.set_xlim(0, top * 1.3)  # room for labels and the legend
+            ax.set_xlabel("wall seconds (lower is better)" + (", log scale" if data.get("log") else ""))
             ax.legend(loc="upper right", fontsize=8)
             ax.tick_params(axis="y", labelsize=7)
         elif "ceiling" in data:

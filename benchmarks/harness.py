@@ -96,10 +96,13 @@ class SandboxSpec:
     rate_limit: int | None = None
     rate_window: float = 60.0
     prerender: bool = False
+    seed: int | None = None  # None: the sandbox's default org; each seed is another org
 
     def argv(self) -> list[str]:
         args = ["--users", str(self.users), "--latency-ms", str(self.latency_ms), "--rate-window",
                 str(self.rate_window), "--rate-limit", str(self.rate_limit or 0)]
+        if self.seed is not None:
+            args += ["--seed", str(self.seed)]
         return args + (["--prerender"] if self.prerender else [])
 
 
@@ -162,13 +165,15 @@ def serve_main(argv: list[str]) -> None:
     p.add_argument("--rate-limit", type=int, default=0, help="requests per window; 0 turns the limit off")
     p.add_argument("--rate-window", type=float, default=60.0)
     p.add_argument("--prerender", action="store_true")
+    p.add_argument("--seed", type=int, default=None)
     a = p.parse_args(argv)
     t0 = time.perf_counter()
     from genesys_nb.sandbox import Sandbox
 
     # nextUri carries state=any on: dlt and airbyte follow it, and every row must list the same users.
+    seeded = {} if a.seed is None else {"seed": a.seed}
     sb = Sandbox(users=a.users, latency_ms=a.latency_ms, rate_limit=a.rate_limit or None,
-                 rate_window=a.rate_window, prerender=a.prerender, echo_params_in_uris=True)
+                 rate_window=a.rate_window, prerender=a.prerender, echo_params_in_uris=True, **seeded)
     url = sb.serve()
     print(json.dumps({"url": url, "startup_s": time.perf_counter() - t0}), flush=True)
     for line in sys.stdin:

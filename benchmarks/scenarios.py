@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import shutil
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,21 @@ class Sizes:
     s2_rate: tuple[int, float] = (100, 10.0)
     s3_users: int = 200_000
     s4_users: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+    s5_users: int = 50_000
+    s5_latency_ms: float = 200.0
+    s5_rate: tuple[int, float] = (300, 60.0)
+    s5_sample_users: int = 500  # the official-SDK loop runs on this many users; its time is extrapolated
+    s6_orgs: int = 4
+    s6_users: int = 10_000
+    s6_latency_ms: float = 50.0
+    s6_rate: tuple[int, float] = (30, 6.0)  # 300 a minute, in windows short enough to bind within the run
+    r1_users: int = 50_000
 
 
 FULL = Sizes()
-QUICK = Sizes(s1_users=5_000, s2_users=30_000, s2_rate=(20, 4.0), s3_users=20_000, s4_users=(2_000, 20_000, 100_000))
+QUICK = Sizes(s1_users=5_000, s2_users=30_000, s2_rate=(20, 4.0), s3_users=20_000, s4_users=(2_000, 20_000, 100_000),
+              s5_users=2_000, s5_latency_ms=50.0, s5_rate=(50, 5.0), s5_sample_users=50, s6_users=1_500,
+              s6_rate=(10, 2.0), r1_users=5_000)
 
 
 @dataclass
@@ -76,29 +88,39 @@ class Bench:
         self.logs = BENCH_DIR / "logs"
         self.out = BENCH_DIR / "out"
         self.out.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
         self._n = 0
 
-    def gnb(self, tool: str, spec: SandboxSpec, args: list[str], note: str = "") -> Row:
+    def gnb(self, tool: str, spec: SandboxSpec, args: list[str], note: str = "", script: str = "gnb.py") -> Row:
         """A genesys-nb row (the project's interpreter)."""
-        return self.row(tool, [str(PROJECT_PYTHON), str(PEERS_DIR / "gnb.py"), *args], spec, note)
+        return self.row(tool, [str(PROJECT_PYTHON), str(PEERS_DIR / script), *args], spec, note)
 
-    def peer(self, tool: str, peer: str, script: str, spec: SandboxSpec, note: str = "") -> Row:
+    def peer(self, tool: str, peer: str, script: str, spec: SandboxSpec, note: str = "",
+             env: dict[str, str] | None = None, expect: int | None = None) -> Row:
         """A peer's row, run by the interpreter of its own venv; skipped with the reason when that has none."""
         venv = self.venvs.get(peer)
         if venv is None or not venv.ok:
             reason = venv.reason if venv is not None else "its environment was not prepared"
             self.log(f"  {tool}: skipped ({reason})")
             return Row(tool, skipped=reason)
-        return self.row(tool, [str(venv.python), str(PEERS_DIR / script)], spec, note)
+        return self.row(tool, [str(venv.python), str(PEERS_DIR / script)], spec, note, env=env, expect=expect)
 
-    def row(self, tool: str, cmd: list[str], spec: SandboxSpec, note: str = "") -> Row:
+    def row(self, tool: str, cmd: list[str], spec: SandboxSpec | list[SandboxSpec], note: str = "",
+            env: dict[str, str] | None = None, expect: int | None = None) -> Row:
+        """Run ``cmd`` against fresh sandbox processes (one per spec; their URLs in ``GENESYS_BASE_URL``, comma-
+        separated), and make its row from its result and the sandboxes' summed counters. ``expect`` is the number
+        of records the row must list (every user of the sandboxes by default)."""
+        specs = spec if isinstance(spec, list) else [spec]
         self._n += 1
         stem = f"{self._n:02d}-" + "".join(c if c.isalnum() else "-" for c in tool.lower())[:48].strip("-")
         try:
-            with open(self.logs / f"{stem}.sandbox.log", "wb") as slog, SandboxProcess(spec, log=slog) as sb:
-                child = run_child(cmd, env={"GENESYS_BASE_URL": sb.url, "BENCH_PAGE_SIZE": str(PAGE_SIZE)},
+            with open(self.logs / f"{stem}.sandbox.log", "wb") as slog, ExitStack() as stack:
+                sandboxes = [stack.enter_context(SandboxProcess(s, log=slog)) for s in specs]
+                urls = ",".join(sb.url for sb in sandboxes)
+                child = run_child(cmd, env={"GENESYS_BASE_URL": urls, "BENCH_PAGE_SIZE": str(PAGE_SIZE),
+                                            **(env or {})},
                                   log_path=self.logs / f"{stem}.log", result_path=self.logs / f"{stem}.json")
-                stats = sb.stats()
+                per_sandbox = [sb.stats() for sb in sandboxes]
         except (OSError, RuntimeError) as exc:
             self.log(f"  {tool}: FAILED to run ({exc})")
             return Row(tool, skipped=f"could not run: {exc}")
@@ -107,12 +129,16 @@ class Bench:
             self.log(f"  {tool}: FAILED (exit {child.returncode}): {last}\n{child.log_tail}")
             return Row(tool, skipped=f"failed (exit {child.returncode}: {last[:120]}); log .bench/logs/{stem}.log")
         res = child.result or {}
+        stats = per_sandbox[0] if len(per_sandbox) == 1 else {
+            "api_requests": sum(s["api_requests"] for s in per_sandbox),
+            "total_429s": sum(s["total_429s"] for s in per_sandbox), "per_sandbox": per_sandbox}
         row = Row(tool, wall_s=float(res["seconds"]), requests=int(stats["api_requests"]),
                   rate_limited=int(stats["total_429s"]), peak_rss_mib=child.peak_rss_mib,
                   records=int(res["records"]), process_s=child.wall_s, note=note,
                   extra={"result": res, "sandbox": stats})
-        if row.records != spec.users:
-            row.note = (row.note + "; " if row.note else "") + f"listed {row.records:,} of {spec.users:,} users"
+        want = sum(s.users for s in specs) if expect is None else expect
+        if row.records != want:
+            row.note = (row.note + "; " if row.note else "") + f"listed {row.records:,} of {want:,} users"
         self.log(f"  {tool}: {row.wall_s:.2f} s, {row.requests} requests, {row.rate_limited} 429s, "
                  f"{row.peak_rss_mib:.0f} MiB")
         return row

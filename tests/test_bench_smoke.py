@@ -1,6 +1,7 @@
-"""Fast checks of the benchmark harness on made-up numbers: tables, same-run ratios, PASS/MISS, report, chart, CLI.
+"""Fast checks of the benchmark harness: tables, same-run ratios, PASS/MISS, report, chart, CLI on made-up numbers;
+S5, S6 and R1 end to end at tiny sizes.
 
-Nothing here starts a sandbox or a peer; ``make bench`` is the real run.
+Only the tiny run starts sandboxes (no peer); ``make bench`` is the real run.
 """
 
 from __future__ import annotations
@@ -92,3 +93,33 @@ def test_cli_help_runs() -> None:
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert "--only" in out.stdout and "--quick" in out.stdout
+
+
+def test_sdk_loop_is_extrapolated_by_its_request_count() -> None:
+    from benchmarks.scenarios_access import _sdk_extrapolated
+
+    sample = Row("sdk sample", wall_s=100.0, requests=1_101, records=500, extra={"result": {"requests": 1_101}})
+    full = _sdk_extrapolated(sample, 50_000)
+    assert full.requests == 100 + 110_000  # 100 pages of users, then 2.2 requests per user
+    assert full.wall_s == pytest.approx(100.0 * full.requests / 1_101)
+    assert _sdk_extrapolated(Row("sdk sample", skipped="no venv"), 50_000).skipped
+
+
+def test_access_scenarios_run_end_to_end_at_tiny_sizes(tmp_path: Path) -> None:
+    """S5, S6 and R1 against real sandbox processes, tiny: every table printed and every target judged (the SDK
+    loop's venv is not prepared here, so its row is skipped with the reason)."""
+    from benchmarks.scenarios import Bench, Sizes
+    from benchmarks.scenarios_access import r1, s5, s6
+
+    tiny = Sizes(s5_users=300, s5_latency_ms=0.0, s5_rate=(6_000, 60.0), s5_sample_users=10, s6_orgs=2,
+                 s6_users=300, s6_latency_ms=1.0, s6_rate=(1_000, 1.0), r1_users=300)
+    bench = Bench(tiny, venvs={}, log=lambda _: None)
+    snap, across, review = s5(bench), s6(bench), r1(bench)
+    assert "skipped: its environment was not prepared" in snap.text()
+    verdicts = {t.text: t.verdict for sc in (snap, across, review) for t in sc.targets}
+    assert verdicts["requests sent equal the plan's count"] == "PASS"
+    assert verdicts["snapshot receives zero 429s"] == "PASS"
+    assert verdicts["across receives zero 429s"] == "PASS"
+    assert verdicts["findings and diff under 5 s"] == "PASS"
+    assert all(v in ("PASS", "MISS") for v in verdicts.values()), verdicts
+    assert across.rows[0].records == across.rows[1].records == 600
