@@ -117,6 +117,8 @@ class Transport:
         self._sleep = sleep
         self._clock = clock
         self._proven: deque[AccessToken] = deque(maxlen=16)  # tokens that have had a non-401 answer
+        self._sent: deque[AccessToken] = deque(maxlen=16)  # tokens that some request has been sent with
+        self._sent_lock = threading.Lock()
         self._reached = False  # has the API host ever answered? (a host that never did is a setting to fix)
 
     def __repr__(self) -> str:
@@ -172,22 +174,33 @@ class Transport:
         """Send with the current token; on a 401 renew it and send again, as far as :meth:`_may_renew` allows."""
         while True:
             token = self.auth.access_token()  # a token endpoint fault raises Retryable: retried in this budget
+            first_use = self._first_use(token)
             answer = self._send_single(call, token)
             if classify(answer.status) is not Verdict.RENEW:
                 if token not in self._proven:
                     self._proven.append(token)
                 return answer
-            if not self._may_renew(call.budget, token):
+            if not self._may_renew(call.budget, token, first_use):
                 return answer
             self.counters.add(renewals=1)
             self.auth.invalidate(token)
             log.info("token rejected (401); renewing it and replaying %s %s", call.method, call.path)
 
-    def _may_renew(self, budget: Budget, token: AccessToken) -> bool:
+    def _first_use(self, token: AccessToken) -> bool:
+        """Whether this request is the first to be sent with ``token`` (marking it sent). Concurrent workers share a
+        token: only the first one's 401 says anything about the token itself; the others' may come from its expiry
+        after the uses the first ones made, before any of their answers has proven it."""
+        with self._sent_lock:
+            if token in self._sent:
+                return False
+            self._sent.append(token)
+            return True
+
+    def _may_renew(self, budget: Budget, token: AccessToken, first_use: bool = True) -> bool:
         """Expired or revoked tokens are renewed (another worker may have renewed one already, and a renewed token
         may be revoked before the replay lands); a token refused on its very first use, again and again, means the
         OAuth client itself is refused: that is an error."""
-        fresh = token not in self._proven
+        fresh = first_use and token not in self._proven
         if budget.renewals >= MAX_RENEWALS or (fresh and budget.fresh_refusals >= MAX_FRESH_REFUSALS):
             return False
         budget.renewals += 1
