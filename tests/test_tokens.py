@@ -11,7 +11,7 @@ import genesys_nb as gnb
 from genesys_nb._http.auth import AccessToken, is_bearer_token
 
 SECRET = "tok-Secret-Marmot-2291"
-TOKEN = "Tk7-Armadillo-Badger-Pangolin.9f2~x+y/z=="  # a valid RFC 6750 b64token
+TOKEN = "Tk7.Armadillo.Badger.Pangolin~9f2+x/y=="  # a made-up, valid RFC 6750 b64token (no secret)
 
 
 def client_on(token_body, api=None, token_status=200, **kw):
