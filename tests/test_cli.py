@@ -418,3 +418,16 @@ def test_the_bar_shows_the_count_and_the_postfix_of_the_same_page(monkeypatch):
         count = int(re.search(r"\| (\d+)/300", frame).group(1))
         assert f"pages={count // 100}, rows={count}" in frame, frame
     bar.close()
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "genesys_nb.cli", "users", "head", "-n", "5000", "--sandbox", "--sandbox-users", "5000",
+            "--format", "ndjson"]  # more than a pipe holds
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 0 and "Traceback" not in err, err

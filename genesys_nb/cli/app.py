@@ -15,6 +15,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import re
 import sys
 import textwrap
@@ -462,6 +463,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler = getattr(args, "handler", None) or COMMANDS[args.action]
         return handler(args, out, err)
+    except BrokenPipeError:  # the reader went away (`| head`): what was asked is done; exit quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt as exc:
         hint = _resume_words(exc, kept=" Run the same command with --resume to continue.",
                              none_kept=" Nothing was written: run the same command again (without --resume) to "
