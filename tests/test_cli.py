@@ -420,13 +420,14 @@ def test_the_bar_shows_the_count_and_the_postfix_of_the_same_page(monkeypatch):
     bar.close()
 
 
-def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+def test_sql_writes_nested_columns_as_csv_and_a_reader_that_goes_away_ends_it_quietly(tmp_path):
     import subprocess
     import sys
 
-    args = [sys.executable, "-m", "genesys_nb.cli", "users", "head", "-n", "5000", "--sandbox", "--sandbox-users", "5000",
-            "--format", "ndjson"]  # more than a pipe holds
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert main(["snapshot", str(tmp_path / "s"), "--sandbox", "--tables", "users", "--no-progress"]) == 0
+    args = [sys.executable, "-m", "genesys_nb.cli", "sql", str(tmp_path / "s"), "select * from users", "--format",
+            "csv"]  # about 1 MB: more than a pipe holds
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.readline()
     proc.stdout.close()  # like `| head -1`
     err = proc.stderr.read().decode()

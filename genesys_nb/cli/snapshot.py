@@ -126,9 +126,9 @@ def run_sql(args: argparse.Namespace, out: Any, err: Any) -> int:
 
     frame = open_snapshot(args.dir).sql(args.query)
     if args.format == "csv":
-        from ..export.textsafe import neutralise_formulas
+        from ..export.writers import CSV_DATETIME, csv_ready
 
-        out.write(neutralise_formulas(frame).write_csv())
+        out.write(csv_ready(frame).write_csv(datetime_format=CSV_DATETIME))  # as `users head --format csv` writes
     elif args.format == "ndjson":
         out.write(frame.write_ndjson())
     else:
