@@ -64,8 +64,9 @@ permission refused, 4 API or network failure after retries (checkpoint kept; rer
 """
 
 ABOUT = ("Export a Genesys Cloud org's user directory page by page into Parquet, NDJSON or CSV, count its users, or "
-         "peek at them: memory stays flat at any org size, files appear only when complete, and exports resume "
-         "where they stopped.")
+         "peek at them; snapshot who can do what (roles, grants, groups, queues, skills, licences) into a folder of "
+         "tables, query it with SQL, and review it (findings, changes since the last review, a sign-off workbook). "
+         "Memory stays flat at any org size, files appear only when complete, and runs resume where they stopped.")
 ABOUT_USERS = ("Work with the org's users (GET /api/v2/users/query, or page numbers on /api/v2/users when the cursor "
                "endpoint is not allowed).")
 ABOUT_EXPORT = ("Stream every user into a file. It is written under a temporary name and renamed when complete; if the "
