@@ -107,6 +107,63 @@ def test_token_refused_again_and_again_is_an_authentication_error():
     assert script.tokens == 4 and len(script.api_requests()) == 4 and SECRET not in str(info.value)
 
 
+def test_401s_for_tokens_other_workers_already_renewed_do_not_use_up_this_requests_renewals():
+    """Under concurrency a token may be revoked again and again before one worker's replay lands: those 401s are
+    other workers' renewals, so this request keeps replaying (beyond its own limit of 10) and then succeeds."""
+    client = None
+    refusals = 15
+
+    def handler(request):
+        nonlocal refusals
+        if request.url.path == "/api/v2/other" or refusals == 0:
+            return page([{"id": "a"}])
+        refusals -= 1
+        client.auth.invalidate(client.auth.access_token())  # another worker saw the 401 first and renewed the token
+        client.get("/api/v2/other")  # and its replay with the new token worked
+        return httpx.Response(401, json={"code": "bad.credentials"})
+
+    script = Script(handler)
+    client = client_for(script)
+    assert client.get("/api/v2/x")["entities"] == [{"id": "a"}]
+    assert sum(r.url.path == "/api/v2/x" for r in script.api_requests()) == 16
+    assert script.tokens == 16 and client.stats["token_renewals_on_401"] == 0  # each renewal was the other worker's
+
+
+def test_a_token_revoked_after_every_use_is_renewed_for_as_long_as_renewing_helps():
+    """No per-client cap on renewals: a 401 that a renewal cures is renewed, however often it happens."""
+    calls = []
+
+    def handler(request):
+        calls.append(request.headers["Authorization"])
+        return httpx.Response(401, json={"code": "bad.credentials"}) if len(calls) % 2 == 0 else page([{"id": "a"}])
+
+    script = Script(handler)
+    client = client_for(script)
+    for _ in range(30):
+        assert client.get("/api/v2/x")["entities"] == [{"id": "a"}]
+    assert client.stats["token_renewals_on_401"] == 29 and script.tokens == 30
+
+
+def test_401s_with_nothing_accepted_in_between_stop_every_worker():
+    """Concurrent workers whose tokens are all refused give up together, after a bounded number of refusals."""
+    script = Script(lambda r: httpx.Response(401, json={"code": "bad.credentials", "message": "Invalid login credentials."}))
+    client = client_for(script)
+    errors = []
+
+    def work():
+        try:
+            client.get("/api/v2/x")
+        except gnb.AuthenticationError as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(6)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(10)
+    assert len(errors) == 6 and len(script.api_requests()) <= 6 + 10
+
+
 @pytest.mark.parametrize("status, description, phrase", [
     (400, "authentication failed", "client id or secret is wrong"),
     (401, "client not found", "client id is not known"),

@@ -127,8 +127,9 @@ class TokenSource(Protocol):
         """A token valid for a while; at most one request to a token endpoint, a fault raised as Retryable."""
         ...
 
-    def invalidate(self, token: AccessToken) -> None:
-        """Forget ``token`` after the API refused it."""
+    def invalidate(self, token: AccessToken) -> bool:
+        """Forget ``token`` after the API refused it; False when it was already forgotten (another worker renewed
+        it)."""
         ...
 
 
@@ -215,11 +216,13 @@ class ClientCredentialsAuth:
         except Retryable as exc:
             raise exhausted_error(exc, sum(budget.counts.values())) from None
 
-    def invalidate(self, token: AccessToken) -> None:
-        """Forget ``token`` after the API rejected it; a token already renewed by another thread is kept."""
+    def invalidate(self, token: AccessToken) -> bool:
+        """Forget ``token`` after the API rejected it; a token already renewed by another thread is kept (False)."""
         with self._lock:
             if self._token == token:
                 self._token = None
+                return True
+            return False
 
     def _fetch_once(self) -> None:
         answer = self._post()
@@ -321,6 +324,8 @@ class StaticTokenAuth:
         """The adopted token itself."""
         return self.access_token().reveal()
 
-    def invalidate(self, token: AccessToken) -> None:
+    def invalidate(self, token: AccessToken) -> bool:
         if self._token == token:
             self._token = None
+            return True
+        return False

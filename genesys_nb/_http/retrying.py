@@ -182,8 +182,7 @@ class Budget:
     counts: dict[str, int] = field(default_factory=dict)
     attempts: int = 0  # every request sent: API and token endpoint
     rate_limited: int = 0
-    renewals: int = 0  # 401s answered by renewing the token
-    fresh_refusals: int = 0  # 401s for tokens refused on their first use
+    replays: int = 0  # 401s answered by sending again (with a token renewed by this request or another)
 
     def __post_init__(self) -> None:
         self.started = self.clock()

@@ -20,7 +20,6 @@ import math
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
@@ -33,6 +32,7 @@ from ..errors import (AuthenticationError, BadRequest, ConfigError, GenesysError
                       PermissionDenied, RateLimited)
 from .auth import AccessToken, TokenSource
 from .governor import PacingTimeout, RateGovernor
+from .refusals import TokenRefusals
 from .retrying import (Budget, RetryPolicy, Retryable, Verdict, classify, exhausted_error, make_retrying, path_of,
                        refused_connection, retry_for, unresolvable_host)
 from .sending import Answer, http_client, send
@@ -42,8 +42,7 @@ __all__ = ["Response", "Transport", "TransportCounters", "RequestCancelled", "ht
 
 log = logging.getLogger("genesys_nb.transport")
 
-MAX_FRESH_REFUSALS = 3  # 401s per request for tokens refused on their first use: the client itself is refused
-MAX_RENEWALS = 10  # 401s per request in all (tokens that had worked, then expired or were revoked)
+MAX_REPLAYS = 100  # 401s one request answers by sending again, however often renewals helped other requests
 _PERMISSIONS = re.compile(r"permission\(s\):\s*(.+?)\s*$|permissions assigned:\s*(.+?)\s*$", re.I)
 
 Scalar = Union[str, int, float, bool, None]
@@ -116,9 +115,7 @@ class Transport:
         self.counters = TransportCounters()
         self._sleep = sleep
         self._clock = clock
-        self._proven: deque[AccessToken] = deque(maxlen=16)  # tokens that have had a non-401 answer
-        self._sent: deque[AccessToken] = deque(maxlen=16)  # tokens that some request has been sent with
-        self._sent_lock = threading.Lock()
+        self._refusals = TokenRefusals()
         self._reached = False  # has the API host ever answered? (a host that never did is a setting to fix)
 
     def __repr__(self) -> str:
@@ -171,40 +168,27 @@ class Transport:
         return self._parse(call, answer)
 
     def _send_handling_auth(self, call: _Call) -> Answer:
-        """Send with the current token; on a 401 renew it and send again, as far as :meth:`_may_renew` allows."""
+        """Send with the current token; on a 401 renew it and send again, as far as :meth:`_may_replay` allows."""
         while True:
             token = self.auth.access_token()  # a token endpoint fault raises Retryable: retried in this budget
-            first_use = self._first_use(token)
+            first_use = self._refusals.sending(token)
             answer = self._send_single(call, token)
             if classify(answer.status) is not Verdict.RENEW:
-                if token not in self._proven:
-                    self._proven.append(token)
+                self._refusals.accepted(token)
                 return answer
-            if not self._may_renew(call.budget, token, first_use):
+            renewing = self.auth.invalidate(token)  # False: another worker has renewed it already
+            if not self._may_replay(call.budget, token, first_use):
                 return answer
-            self.counters.add(renewals=1)
-            self.auth.invalidate(token)
-            log.info("token rejected (401); renewing it and replaying %s %s", call.method, call.path)
+            self.counters.add(renewals=int(renewing))
+            log.info("token rejected (401); %s it and replaying %s %s", "renewing" if renewing else "already renewed",
+                     call.method, call.path)
 
-    def _first_use(self, token: AccessToken) -> bool:
-        """Whether this request is the first to be sent with ``token`` (marking it sent). Concurrent workers share a
-        token: only the first one's 401 says anything about the token itself; the others' may come from its expiry
-        after the uses the first ones made, before any of their answers has proven it."""
-        with self._sent_lock:
-            if token in self._sent:
-                return False
-            self._sent.append(token)
-            return True
-
-    def _may_renew(self, budget: Budget, token: AccessToken, first_use: bool = True) -> bool:
-        """Expired or revoked tokens are renewed (another worker may have renewed one already, and a renewed token
-        may be revoked before the replay lands); a token refused on its very first use, again and again, means the
-        OAuth client itself is refused: that is an error."""
-        fresh = first_use and token not in self._proven
-        if budget.renewals >= MAX_RENEWALS or (fresh and budget.fresh_refusals >= MAX_FRESH_REFUSALS):
+    def _may_replay(self, budget: Budget, token: AccessToken, first_use: bool) -> bool:
+        """Expired or revoked tokens are renewed and the request sent again, while the API still accepts something
+        between its refusals (see :mod:`.refusals`); one request replays at most :data:`MAX_REPLAYS` times."""
+        if budget.replays >= MAX_REPLAYS or not self._refusals.worth_renewing(token, first_use):
             return False
-        budget.renewals += 1
-        budget.fresh_refusals += fresh
+        budget.replays += 1
         return True
 
     def _send_single(self, call: _Call, token: AccessToken) -> Answer:
