@@ -89,12 +89,27 @@ def test_chosen_tables_bring_what_they_are_computed_from(tmp_path):
             client.snapshot(tmp_path / "t", tables=["userz"])
 
 
-def test_grants_and_members_fall_back_to_pages_of_100(tmp_path):
-    with gnb.connect(sandbox={"users": 300, "rate_limit": None, "access_max_page_size": 100}) as client:
+@pytest.mark.parametrize("over_cap", ["error", "clamp"])
+def test_grants_members_and_licences_take_the_page_size_the_api_serves(tmp_path, over_cap):
+    """Whether an over-cap pageSize is refused or clamped is unconfirmed: either way the plan counts the pages the
+    API serves, and the snapshot sends exactly that."""
+    settings = {"users": 1200, "rate_limit": None, "access_max_page_size": 100, "over_cap": over_cap}
+    with gnb.connect(sandbox=settings) as client:
         snap = client.snapshot(tmp_path / "s", progress=False)
         m = _manifest(snap.path)
         assert m["requests_sent"] == m["plan"]["requests"]
-        assert _same(snap.table("role_grants").collect(), truth.role_grants(client.sandbox))
+        for table in ("role_grants", "group_members", "user_licenses"):
+            assert _same(snap.table(table).collect(), getattr(truth, table)(client.sandbox)), table
+        assert m["tables"]["user_licenses"]["requests"] > 1200 // 500 + 1  # pages of 100, not of 500
+
+
+def test_licences_come_in_pages_of_500_where_the_api_takes_them(tmp_path):
+    with gnb.connect(sandbox={"users": 1200, "rate_limit": None}) as client:
+        snap = client.snapshot(tmp_path / "s", tables="user_licenses", progress=False)
+        m = _manifest(snap.path)
+        licensed = truth.user_licenses(client.sandbox)["user_id"].n_unique()
+        assert m["tables"]["user_licenses"]["requests"] == -(-licensed // 500)
+        assert m["requests_sent"] == m["plan"]["requests"]
 
 
 def test_an_existing_folder_is_never_replaced_unless_asked(tmp_path):

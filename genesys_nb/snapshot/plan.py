@@ -20,6 +20,7 @@ from ..resources import REGISTRY, groups, queues, roles
 from ..resources import users as users_resource
 from ..resources.base import ListingSpec
 from ..resources.divisions import divisions_spec
+from ..resources.licenses import PATH as LICENSES_PATH
 from ..resources.licenses import licenses_spec
 from .tables import DERIVED, LISTED, TABLE_NAMES, USER_EXPAND
 
@@ -134,18 +135,18 @@ class _Planner:
 
     def total(self, path: str, params: dict[str, Any] | None = None) -> int:
         self.sent += 1
-        body = self.api.get(path, {**(params or {}), "pageSize": 1})
-        total = body.get("total") if isinstance(body, dict) else None
-        return total if isinstance(total, int) else 0
+        return _total(self.api.get(path, {**(params or {}), "pageSize": 1}))
 
-    def page_size(self, path: str) -> int:
-        """LARGE_PAGE_SIZE when ``path`` accepts it, else SAFE_PAGE_SIZE (one request to find out)."""
+    def served_page_size(self, path: str) -> tuple[int, Any]:
+        """The page size ``path`` serves when asked for LARGE_PAGE_SIZE, and that probe's body (None after a 400).
+        Whether the API refuses an over-cap size or clamps it is unconfirmed: a 400 means SAFE_PAGE_SIZE, a page
+        that says (or shows) it holds fewer means that size, so the plan counts the pages the API will serve."""
         self.sent += 1
         try:
-            self.api.get(path, {"pageSize": LARGE_PAGE_SIZE})
+            body = self.api.get(path, {"pageSize": LARGE_PAGE_SIZE})
         except BadRequest:
-            return SAFE_PAGE_SIZE
-        return LARGE_PAGE_SIZE
+            return SAFE_PAGE_SIZE, None
+        return _served_size(body, LARGE_PAGE_SIZE), body
 
     def records(self, spec: ListingSpec) -> list[dict]:
         stream = self.api.stream(spec)
@@ -166,15 +167,19 @@ class _Planner:
         spec = users_resource.users_spec(expand=USER_EXPAND, page_size=USERS_PAGE_SIZE)
         return TablePlan("users", _pages(total, USERS_PAGE_SIZE), total, spec=spec)
 
-    def _simple(self, name: str, path: str, spec: ListingSpec, with_total: bool = True) -> TablePlan:
+    def _simple(self, name: str, path: str, spec: ListingSpec) -> TablePlan:
         total = self.total(path)
-        return TablePlan(name, _pages(total, spec.param("pageSize")), total if with_total else None, spec=spec)
+        return TablePlan(name, _pages(total, spec.param("pageSize")), total, spec=spec)
 
     def _divisions(self) -> TablePlan:
         return self._simple("divisions", "/api/v2/authorization/divisions", divisions_spec(page_size=100))
 
-    def _user_licenses(self) -> TablePlan:  # the total counts users, not (user, licence) rows
-        return self._simple("user_licenses", "/api/v2/license/users", licenses_spec(page_size=100), with_total=False)
+    def _user_licenses(self) -> TablePlan:
+        """Licences come a page of users at a time; the probe for the page size also brings the ``total`` (which
+        counts users, not the table's (user, licence) rows, so it is not the table's API total)."""
+        size, body = self.served_page_size(LICENSES_PATH)
+        total = _total(body) if body is not None else self.total(LICENSES_PATH)
+        return TablePlan("user_licenses", _pages(total, size), spec=licenses_spec(page_size=size))
 
     def _listed_parents(self, name: str, spec: ListingSpec) -> tuple[TablePlan, list[dict]]:
         records = self.records(spec)
@@ -196,7 +201,7 @@ class _Planner:
     def _role_grants(self) -> TablePlan:
         records = getattr(self, "role_records", None) or self.records(roles.roles_spec(page_size=100))
         ids = sorted(r["id"] for r in records if isinstance(r.get("id"), str))
-        size = self.page_size(f"{roles.PATH}/{ids[0]}/subjectgrants") if ids else SAFE_PAGE_SIZE
+        size = self.served_page_size(f"{roles.PATH}/{ids[0]}/subjectgrants")[0] if ids else SAFE_PAGE_SIZE
         requests = sum(_pages(self.total(f"{roles.PATH}/{i}/subjectgrants"), size) for i in ids)
         spec = roles.grants_spec(role_ids=ids or None, page_size=size)
         return TablePlan("role_grants", requests if ids else 0, spec=spec if ids else None)
@@ -204,7 +209,7 @@ class _Planner:
     def _group_members(self) -> TablePlan:
         records = getattr(self, "group_records", None) or self.records(groups.groups_spec(page_size=GROUP_PAGE_SIZE))
         counts = {r["id"]: int(r.get("memberCount") or 0) for r in records if isinstance(r.get("id"), str)}
-        size = self.page_size(f"{groups.PATH}/{min(counts)}/members") if counts else SAFE_PAGE_SIZE
+        size = self.served_page_size(f"{groups.PATH}/{min(counts)}/members")[0] if counts else SAFE_PAGE_SIZE
         spec = groups.members_spec(group_ids=sorted(counts) or None, page_size=size)
         return TablePlan("group_members", sum(_pages(n, size) for n in counts.values()),
                          spec=spec if counts else None)
@@ -215,6 +220,26 @@ class _Planner:
         spec = queues.members_spec(queue_ids=sorted(counts) or None, page_size=QUEUE_MEMBER_PAGE_SIZE)
         return TablePlan("queue_members", sum(_open_pages(n, QUEUE_MEMBER_PAGE_SIZE) for n in counts.values()),
                          spec=spec if counts else None)
+
+
+def _total(body: Any) -> int:
+    """A page's announced ``total`` (0 when it announces none)."""
+    total = body.get("total") if isinstance(body, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else 0
+
+
+def _served_size(body: Any, asked: int) -> int:
+    """The page size a page was served at: its echoed ``pageSize`` when that is smaller than ``asked``, else the
+    number of entities when fewer came than both ``asked`` and the ``total`` (a cap applied without saying so)."""
+    if not isinstance(body, dict):
+        return asked
+    echoed = body.get("pageSize")
+    if isinstance(echoed, int) and not isinstance(echoed, bool) and 0 < echoed < asked:
+        return echoed
+    entities, total = body.get("entities"), _total(body)
+    if isinstance(entities, list) and 0 < len(entities) < min(asked, total):
+        return len(entities)
+    return asked
 
 
 def _missing(exc: PermissionDenied) -> str | None:
