@@ -22,7 +22,7 @@ from ._http.credentials import ExplainedAuth, Resolved, Source, resolve
 from ._http.governor import RateGovernor
 from ._http.regions import Hosts, resolve_hosts
 from ._http.retrying import RetryPolicy
-from ._http.transport import Transport, http_client
+from ._http.transport import Response, Transport, http_client
 from ._http.urls import quote_segment
 from ._paging.fanout import FanOutStream
 from ._paging.stream import Stream, fingerprint
@@ -116,13 +116,18 @@ class FanOutRecordStream(TableViews, FanOutStream):
 
 
 class _Api:
-    """What a plan may use before paging (an audit job): one request's body, and the client's sleep."""
+    """What a plan may use before paging (an audit job): one request's body, and the client's sleep. Each stream
+    gets its own, so that these requests count in that stream's ``stats`` like its pages."""
 
     def __init__(self, transport: Transport, sleep: Callable[[float], None]) -> None:
         self._transport, self.sleep = transport, sleep
+        self.count: Callable[[Response], None] | None = None
 
     def send(self, method: str, path: str, **kw: Any) -> Any:
-        return self._transport.request(method, path, **kw).body
+        response = self._transport.request(method, path, **kw)
+        if self.count is not None:
+            self.count(response)
+        return response.body
 
 
 class Client:
@@ -137,7 +142,7 @@ class Client:
         self.sandbox = sandbox
         self.governor = governor or RateGovernor()
         self.transport = Transport(hosts.api_url, auth, http, policy=policy, governor=self.governor, sleep=sleep)
-        self._api = _Api(self.transport, sleep)
+        self._sleep = sleep
         self._closed = False
         #: The profile this client was connected with (``connect(profile=...)``), if any.
         self.profile: str | None = None
@@ -206,10 +211,12 @@ class Client:
             total = body.get("total") if isinstance(body, dict) else None
             return total if isinstance(total, int) else None
 
-        stream = RecordStream(self.transport, resource.plans(spec, self._api), fingerprint=spec.fingerprint(),
+        api = _Api(self.transport, self._sleep)
+        stream = RecordStream(self.transport, resource.plans(spec, api), fingerprint=spec.fingerprint(),
                               max_items=spec.max_items, concurrency=spec.concurrency, resume=resume,
                               reopen=lambda token: self.stream(spec, token), total_hint=total_hint,
                               description=resource.describe(spec), rows=resource.rows, noun=resource.noun)
+        api.count = stream.count_request
         stream.table, stream.expand, stream.spec = resource.table, spec.expand, spec
         stream.listing = f"client.{resource.method}" if resource.method else None
         return stream

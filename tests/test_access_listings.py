@@ -142,9 +142,13 @@ def test_exports_of_a_fan_out_listing_in_every_format(org, tmp_path):
 
 
 def test_audit_events_run_the_job_and_page_its_results(org):
-    events = org.audit_events("PeoplePermissions", "2025-12-01", "2026-01-01").to_polars()
+    before = org.stats["requests"]
+    stream = org.audit_events("PeoplePermissions", "2025-12-01", "2026-01-01")
+    events = stream.to_polars()
     assert events.height > 0 and set(events["service_name"]) == {"PeoplePermissions"}
     assert events["event_date"].is_sorted()
+    # the job's start and its polls count in the stream's stats, like its pages
+    assert stream.stats.requests == org.stats["requests"] - before >= stream.stats.pages + 1
 
 
 @pytest.mark.parametrize("outcome", ["Failed", "Cancelled"])
@@ -162,8 +166,8 @@ def test_an_audit_job_that_never_finishes_times_out():
 
         spec = audits.audit_spec(service="Groups", start="2025-12-01", end="2026-01-01", poll_timeout=30)
         with pytest.raises(AuditQueryError, match="still"):
-            audits.run_job(client._api.send, spec.option("body"), poll_timeout=30, sleep=lambda s: None,
-                           clock=lambda: next(clock))
+            audits.run_job(lambda method, path, **kw: client.transport.request(method, path, **kw).body,
+                           spec.option("body"), poll_timeout=30, sleep=lambda s: None, clock=lambda: next(clock))
 
 
 def test_audit_arguments_are_checked_before_any_request(org):

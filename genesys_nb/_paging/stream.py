@@ -380,6 +380,10 @@ class Stream:
             extra["cancel"] = self._cancelled  # a closed stream's workers stop retrying at once
         return functools.partial(_fetch, self._transport, paginator, extra)
 
+    def count_request(self, response: Response) -> None:
+        """Count a request the listing sent besides its pages (an audit job's start and polls) in ``stats``."""
+        self._account(response)
+
     def _account(self, response: Response) -> None:
         s = self.stats
         s.requests += response.attempts
