@@ -71,6 +71,18 @@ def sandbox_process():
         proc.wait(10)
 
 
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
+                   "no_proxy")
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_from_the_runner(monkeypatch):
+    """A machine's proxy settings would turn "this host does not exist" into a proxy's answer: tests that are about
+    proxies set their own."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(autouse=True)
 def python_handles_ctrl_c():
     """Tests of Ctrl-C need Python's own SIGINT handler, which a shell that starts the run in the background

@@ -35,7 +35,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, {"access_token": "hostile-token-7", "token_type": "bearer", "expires_in": 3600})
         self.server.route(self)
 
-    do_GET = do_POST = _serve
+    do_GET = do_POST = do_CONNECT = _serve
 
     def reply(self, status, body, headers=()):
         data = orjson.dumps(body)
@@ -194,6 +194,59 @@ def test_rate_headers_of_a_hostile_server_do_not_park_the_client(hostile, caplog
         assert client.governor.window <= 300 and client.governor.allowed >= 1
     assert time.monotonic() - started < 3.0
     assert caplog.text.count(f"implausible inin-ratelimit-{ignored}") == 1, "logged once"
+
+
+# -- proxies from the environment, as httpx reads them -------------------------------------------------------------
+@pytest.fixture
+def proxy_env(monkeypatch):
+    return monkeypatch  # conftest has cleared the runner's own proxy variables
+
+
+def test_the_environments_https_proxy_carries_the_requests(hostile, proxy_env):
+    """An analyst behind a corporate proxy: the login and API requests go through HTTPS_PROXY as a tunnel (the
+    proxy sees the host names, never the credentials), and a proxy that refuses is a clear error."""
+    proxy = hostile()
+    proxy.token = None
+    proxy.route = lambda h: h.reply(403, {"message": "proxy says no"})
+    proxy_env.setenv("HTTPS_PROXY", proxy.url)
+    with gnb.connect("us-east-1", client_id="cid", client_secret=SECRET,
+                     retry=gnb.RetryPolicy(base_delay=0.01, max_delay=0.05, max_fault_retries=1)) as client:
+        with pytest.raises(gnb.NetworkError, match="proxy from the environment .* refused to connect to "
+                                                   "https://login.mypurecloud.com.*403") as info:
+            client.get("/api/v2/organizations/me")
+    assert proxy.seen == [("CONNECT", "login.mypurecloud.com:443", "")]  # a refusal is not retried
+    assert SECRET not in str(info.value)
+
+
+def test_the_attempt_deadline_holds_through_a_proxy(hostile, proxy_env):
+    proxy = hostile()
+    proxy.token = None
+    proxy.route = _trickled_headers
+    proxy_env.setenv("HTTPS_PROXY", proxy.url)
+    started = time.monotonic()
+    with gnb.connect("us-east-1", client_id="cid", client_secret=SECRET, timeout=1.0,
+                     retry=gnb.RetryPolicy(max_fault_retries=0)) as client:
+        with pytest.raises(gnb.GenesysError):
+            client.get("/api/v2/organizations/me")
+    assert proxy.seen and time.monotonic() - started < 2.5
+
+
+def test_loopback_hosts_are_reached_directly_whatever_the_proxy(hostile, proxy_env):
+    api, proxy = hostile(), hostile()
+    api.route = lambda h: h.reply(200, {"id": "org-1", "name": "Local"})
+    proxy_env.setenv("HTTP_PROXY", proxy.url)
+    proxy_env.setenv("ALL_PROXY", proxy.url)
+    with connect(api) as client:
+        assert client.get("/api/v2/organizations/me")["name"] == "Local"
+    with gnb.connect(sandbox={"users": 20, "http": True}) as client:
+        assert client.users().to_polars().height == 20
+    assert proxy.seen == []
+
+
+def test_proxy_settings_httpx_cannot_use_are_a_config_error(proxy_env):
+    proxy_env.setenv("HTTPS_PROXY", "ftp://proxy.example:21")
+    with pytest.raises(gnb.ConfigError, match="HTTPS_PROXY"):
+        gnb.connect("us-east-1", client_id="cid", client_secret=SECRET)
 
 
 # -- item 10: a refused login port fails fast ----------------------------------------------------------------------

@@ -28,7 +28,7 @@ import orjson
 
 from ..errors import AuthenticationError, ConfigError, GenesysError, NetworkError
 from .retrying import (Budget, RetryPolicy, Retryable, Verdict, classify, exhausted_error, make_retrying,
-                       refused_connection, retry_for, unresolvable_host)
+                       proxy_refused_error, refused_connection, retry_for, unresolvable_host)
 from .sending import Answer, send
 
 __all__ = ["AccessToken", "Credentials", "TokenSource", "ClientCredentialsAuth", "StaticTokenAuth",
@@ -258,6 +258,9 @@ class ClientCredentialsAuth:
             return send(self._http, request, limit=self._http.timeout.read,
                         max_bytes=min(self._policy.max_body_bytes, MAX_TOKEN_BODY))
         except httpx.TransportError as exc:
+            refused = proxy_refused_error(exc, self._token_url)
+            if refused is not None:
+                raise refused from None
             if not self._answered and (unresolvable_host(exc) or refused_connection(exc)):
                 hint = f"region {self._region_hint}" if self._region_hint else "login_url/api_url"
                 what = ("does not exist (its name does not resolve)" if unresolvable_host(exc)

@@ -54,7 +54,8 @@ class TokenRefusals:
         use, without accepting anything in between (the OAuth client itself is refused)."""
         with self._lock:
             fresh = first_use and token not in self._accepted
-            if self._in_a_row >= MAX_REFUSALS_IN_A_ROW or (fresh and self._fresh_in_a_row >= MAX_FRESH_REFUSALS_IN_A_ROW):
+            if self._in_a_row >= MAX_REFUSALS_IN_A_ROW or (
+                    fresh and self._fresh_in_a_row >= MAX_FRESH_REFUSALS_IN_A_ROW):
                 return False
             self._in_a_row += 1
             self._fresh_in_a_row += fresh

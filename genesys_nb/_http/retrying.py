@@ -172,6 +172,27 @@ def refused_connection(exc: BaseException) -> bool:
                for e in _causes(exc)) or "Connection refused" in str(exc)
 
 
+def proxy_refusal(exc: BaseException) -> str | None:
+    """The status an HTTP proxy (from ``HTTPS_PROXY``/``ALL_PROXY``) answered when it refused to open the tunnel with
+    a 4xx (``407 Proxy Authentication Required``, its own rules): a setting to fix, not a fault to retry. A proxy's
+    5xx is retried like any network fault."""
+    if isinstance(exc, httpx.ProxyError):
+        text = str(exc).strip()
+        if len(text) >= 3 and text[0] == "4" and text[:3].isdigit():
+            return text[:120]
+    return None
+
+
+def proxy_refused_error(exc: BaseException, host_url: str) -> NetworkError | None:
+    """The NetworkError for a proxy that refused to reach ``host_url`` (see :func:`proxy_refusal`), else None."""
+    refusal = proxy_refusal(exc)
+    if refusal is None:
+        return None
+    return NetworkError(f"The HTTP proxy from the environment (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) refused to "
+                        f"connect to {host_url}: {refusal}. Check the proxy's address and credentials, or list the "
+                        f"host in NO_PROXY.", url=host_url)
+
+
 @dataclass
 class Budget:
     """What one logical request may still spend: attempts by kind and time until its deadline."""

@@ -88,20 +88,37 @@ def check_timeout(timeout: object) -> float:
     return float(timeout)
 
 
+#: Loopback hosts (the sandbox over HTTP, a local gateway) are reached directly: no proxy can reach them for us.
+_DIRECT = {"all://127.0.0.1": None, "all://localhost": None, "all://[::1]": None}
+
+
 def http_client(timeout: float = 30.0, *, transport: httpx.BaseTransport | None = None,
                 headers: Mapping[str, str] | None = None) -> httpx.Client:
     """The httpx client every request of a connection goes through. ``timeout`` bounds each attempt in all
-    (connect, send, headers and body together; connecting alone at most 10 s). A ``transport`` given (a test
-    double, the in-process sandbox) is used as it is."""
+    (connect, send, headers and body together; connecting alone at most 10 s). httpx reads the proxy settings
+    (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) and CA bundle (``SSL_CERT_FILE``) from the environment as it
+    always does. A ``transport`` given (a test double, the in-process sandbox) is used as it is."""
     seconds = check_timeout(timeout)
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+    try:
+        client = httpx.Client(timeout=httpx.Timeout(seconds, connect=min(seconds, 10.0)), headers=headers,
+                              limits=limits, transport=transport, mounts=None if transport else dict(_DIRECT))
+    except (ImportError, ValueError) as exc:  # a proxy variable httpx cannot use (a bad URL, SOCKS without socksio)
+        raise ConfigError(f"The proxy settings in the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY) cannot be "
+                          f"used: {exc}. Fix or unset them.") from None
     if transport is None:
-        transport = httpx.HTTPTransport(limits=limits)
-        pool = getattr(transport, "_pool", None)  # httpx keeps its httpcore pool here; the backend is its extension point
-        if pool is not None and isinstance(getattr(pool, "_network_backend", None), httpcore.NetworkBackend):
-            pool._network_backend = _DeadlineBackend(pool._network_backend)
-    return httpx.Client(timeout=httpx.Timeout(seconds, connect=min(seconds, 10.0)), headers=headers, limits=limits,
-                        transport=transport)
+        _bound_attempts(client)
+    return client
+
+
+def _bound_attempts(client: httpx.Client) -> None:
+    """Give every connection pool of ``client`` (direct and per proxy) the deadline-aware network backend: httpcore's
+    extension point, which httpx keeps on each transport's pool."""
+    for transport in (client._transport, *client._mounts.values()):
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
 
 
 class _Body:

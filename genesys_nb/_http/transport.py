@@ -34,7 +34,7 @@ from .auth import AccessToken, TokenSource
 from .governor import PacingTimeout, RateGovernor
 from .refusals import TokenRefusals
 from .retrying import (Budget, RetryPolicy, Retryable, Verdict, classify, exhausted_error, make_retrying, path_of,
-                       refused_connection, retry_for, unresolvable_host)
+                       proxy_refused_error, refused_connection, retry_for, unresolvable_host)
 from .sending import Answer, http_client, send
 from .urls import UrlRefused, resolve
 
@@ -224,6 +224,9 @@ class Transport:
         return min(per_attempt if per_attempt is not None else math.inf, max(0.0, budget.remaining()))
 
     def _network_fault(self, exc: httpx.TransportError, call: _Call) -> Exception:
+        refused = proxy_refused_error(exc, self.api_url)
+        if refused is not None:
+            return refused
         if not self._reached and unresolvable_host(exc):
             return NetworkError(f"The API host in {self.api_url} does not exist (its name does not resolve). "
                                 f"Check the region or api_url.", url=call.url)
