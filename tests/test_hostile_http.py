@@ -383,3 +383,45 @@ def test_closing_a_stream_stops_its_requests(hostile):
         next(pages)
         stream.close()
         assert _requests_after_grace(api) == []
+
+
+def test_closing_a_fan_out_stops_its_childrens_requests(hostile):
+    """Members of five groups: the first group's page comes, every other group's listing keeps failing; closing the
+    fan-out stops the children's retries at once, not when each child's own budget runs out."""
+    api = hostile()
+
+    def route(h):
+        if "/groups/g1/members" in h.path:
+            return h.reply(200, {"entities": [{"id": "u1", "name": "One"}], "pageNumber": 1, "pageCount": 1,
+                                 "total": 1})
+        return h.reply(503, {"message": "busy"})
+
+    api.route = route
+    with connect(api, retry=SLOW_RETRIES) as client:
+        stream = client.group_members(group_ids=["g1", "g2", "g3", "g4", "g5"], concurrency=4)
+        pages = stream.pages()
+        assert [r["user_id"] for r in next(pages).items] == ["u1"]
+        assert len(api.seen) > 2  # g2..g4 were in flight, retrying
+        stream.close()
+        assert _requests_after_grace(api) == []
+
+
+def _workers_alive(besides: set) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("genesys-nb-") and t.is_alive() and t not in besides]
+
+
+def test_closing_a_stream_ends_the_waits_for_a_turn_under_the_rate_limit(hostile):
+    """Workers waiting for their turn under the rate limit stop waiting when the stream is closed, and never send."""
+    api = hostile()
+    headers = [("inin-ratelimit-allowed", "3"), ("inin-ratelimit-count", "3"), ("inin-ratelimit-reset", "40")]
+    api.route = lambda h: h.reply(200, {"entities": [{"id": h.path[-3:]}], "pageCount": 50, "total": 50}, headers)
+    earlier = set(threading.enumerate())  # other tests' workers may still be ending
+    with connect(api) as client:
+        stream = client.paginate("/api/v2/things", {"pageSize": 1}, strategy="pages", concurrency=4)
+        pages = stream.pages()
+        next(pages)
+        time.sleep(0.3)  # the window's other pages are now waiting for their turn
+        assert _workers_alive(earlier)
+        stream.close()
+        assert _requests_after_grace(api, grace=0.5, watch=1.0) == []
+        assert _workers_alive(earlier) == []

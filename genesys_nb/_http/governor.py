@@ -39,6 +39,10 @@ class PacingTimeout(Exception):
         self.wait = wait
 
 
+class PacingCancelled(Exception):
+    """The request waiting for its turn was abandoned (its stream was closed) before the turn came."""
+
+
 class RateGovernor:
     """Paces request starts for one token; thread-safe."""
 
@@ -68,10 +72,11 @@ class RateGovernor:
         spread = 0.0 if self._rtt_min is math.inf else self._rtt_max - self._rtt_min
         return min(spread, 5.0) + 0.05
 
-    def acquire(self, max_wait: float = math.inf) -> float:
+    def acquire(self, max_wait: float = math.inf, cancel: threading.Event | None = None) -> float:
         """Block until a request may start; returns the send time to hand back to :meth:`observe`.
 
-        Raises :class:`PacingTimeout` instead of waiting longer than ``max_wait`` seconds in all."""
+        Raises :class:`PacingTimeout` instead of waiting longer than ``max_wait`` seconds in all, and
+        :class:`PacingCancelled` once ``cancel`` is set (a wait in real time ends at once)."""
         waited = 0.0
         while True:
             with self._lock:
@@ -92,7 +97,20 @@ class RateGovernor:
                 waited += wait
                 self.waits += 1
                 self.waited += wait
-            self._sleep(wait)
+            self._wait(wait, cancel)
+
+    def _wait(self, seconds: float, cancel: threading.Event | None) -> None:
+        """Sleep ``seconds``; with ``cancel``, stop when it is set (a test's own sleep function is kept, and
+        ``cancel`` checked before it)."""
+        if cancel is None:
+            self._sleep(seconds)
+        elif self._sleep is time.sleep:
+            if cancel.wait(seconds):
+                raise PacingCancelled()
+        elif cancel.is_set():
+            raise PacingCancelled()
+        else:
+            self._sleep(seconds)
 
     def observe(self, headers: Mapping[str, str], sent_at: float, status: int) -> None:
         """Learn quota and window from a response's rate-limit headers, and the latency spread from its timing."""

@@ -31,7 +31,7 @@ from tenacity import RetryCallState
 from ..errors import (AuthenticationError, BadRequest, ConfigError, GenesysError, NetworkError, NotFound,
                       PermissionDenied, RateLimited)
 from .auth import AccessToken, TokenSource
-from .governor import PacingTimeout, RateGovernor
+from .governor import PacingCancelled, PacingTimeout, RateGovernor
 from .refusals import TokenRefusals
 from .retrying import (Budget, RetryPolicy, Retryable, Verdict, classify, exhausted_error, make_retrying, path_of,
                        proxy_refused_error, refused_connection, retry_for, unresolvable_host)
@@ -95,6 +95,7 @@ class _Call:
     content: bytes | None
     parse: Decoder
     budget: Budget
+    cancel: threading.Event | None = None  # set when the stream the request is for was closed
 
     @property
     def path(self) -> str:
@@ -144,7 +145,7 @@ class Transport:
             raise ConfigError("This client is closed: connect() again (or keep using it inside its `with` block).")
         call = _Call(method, self.url_for(path, refuse_as=refuse_as), params,
                      orjson.dumps(json) if json is not None else None, decode or parse_json,
-                     Budget(self.policy, clock=self._clock))
+                     Budget(self.policy, clock=self._clock), cancel)
         sleep = self._sleep if cancel is None else functools.partial(_cancellable_sleep, cancel, call)
         retrying = make_retrying(call.budget, sleep=sleep, before_sleep=functools.partial(_log_retry, call))
         attempt = self._attempt if cancel is None else functools.partial(self._attempt_unless, cancel)
@@ -195,7 +196,12 @@ class Transport:
         """One request on the wire, after the governor allows it, within the attempt's time and size limits."""
         budget = call.budget
         try:
-            sent_at = self.governor.acquire(max_wait=max(0.0, budget.remaining()))
+            sent_at = self.governor.acquire(max_wait=max(0.0, budget.remaining()), cancel=call.cancel)
+            if call.cancel is not None and call.cancel.is_set():
+                raise PacingCancelled()
+        except PacingCancelled:
+            raise RequestCancelled(f"{call.method} {call.path} was abandoned while it waited for its turn: its "
+                                   f"stream was closed.", url=call.url) from None
         except PacingTimeout as exc:
             raise RateLimited(f"Pacing to the API's rate limit would hold {call.path} {exc.wait:.0f} s, past the "
                               f"request's time limit (RetryPolicy.max_elapsed = {self.policy.max_elapsed:g} s). "

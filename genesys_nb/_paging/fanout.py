@@ -62,6 +62,8 @@ class FanOutStream(Stream):
         self._generator = None
         self._records = None
         self._cancelled = threading.Event()
+        self._children: set[Stream] = set()  # child listings running in the workers, cancelled with the fan-out
+        self._children_lock = threading.Lock()
 
     @property
     def native_ok(self) -> bool:
@@ -75,6 +77,10 @@ class FanOutStream(Stream):
 
     def _collect(self, parent: str, token: str | None) -> _Collected:
         stream = self._child(parent, token)
+        with self._children_lock:
+            self._children.add(stream)
+        if self._cancelled.is_set():  # closed while this parent waited for a worker
+            stream.cancel()
         pages: list[tuple[list[dict], str | None, int | None]] = []
         try:
             for page in stream.pages():
@@ -84,7 +90,18 @@ class FanOutStream(Stream):
                 pages.append((self._to_rows(parent, records_of(page)), page.resume_token, page.total))
         except NotFound:
             return parent, None, stream.stats
+        finally:
+            with self._children_lock:
+                self._children.discard(stream)
         return parent, pages, stream.stats
+
+    def cancel(self) -> None:
+        """Stop the requests in flight of every child listing too (see :meth:`Stream.cancel`)."""
+        self._cancelled.set()
+        with self._children_lock:
+            children = list(self._children)
+        for child in children:
+            child.cancel()
 
     def _run(self) -> Generator[Page, None, None]:
         s = self.stats
@@ -141,7 +158,7 @@ class FanOutStream(Stream):
                 if self.max_items is not None and yielded >= self.max_items:
                     break
         finally:
-            self._cancelled.set()  # nothing of it is wanted any more, at the end or not
+            self.cancel()  # nothing of it is wanted any more, at the end or not
             executor.shutdown(wait=False, cancel_futures=True)
             s.finished = time.monotonic()
 

@@ -338,9 +338,14 @@ class Stream:
             self._decode = decode
         return self
 
+    def cancel(self) -> None:
+        """Stop the requests in flight: no further attempt is sent, and a wait for one ends at once. Safe from any
+        thread (a fan-out cancels its children's listings while they run in its workers)."""
+        self._cancelled.set()
+
     def close(self) -> None:
         """Stop paging now: requests in flight send no further attempt, and what they bring is discarded."""
-        self._cancelled.set()
+        self.cancel()
         if self._generator is not None:
             self._generator.close()
 
