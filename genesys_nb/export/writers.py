@@ -33,8 +33,10 @@ _START_OVER = "Pass overwrite=True (--overwrite) to start over."
 
 
 def _nbytes(piece: Any) -> int:
+    """About how much memory a converted page holds (for flush and row-group sizes). For Arrow, the size of its
+    buffers: ``Table.nbytes`` walks every nested value to discount slices and cost 1.7 ms a page of 500 users."""
     if isinstance(piece, pa.Table):
-        return piece.nbytes
+        return piece.get_total_buffer_size()
     if isinstance(piece, pl.DataFrame):
         return int(piece.estimated_size())
     return len(piece)
