@@ -271,6 +271,10 @@ def _connect(args: argparse.Namespace) -> Any:
     # Where to connect is checked first (in resolve): a typo in the region should not wait for a secret prompt.
     resolved = resolve(region=args.region, api_url=args.api_url, login_url=args.login_url, client_id=args.client_id,
                        sandbox=sandbox, profile=names[0] if names else None, interface="flag", ask_secret=_ask_secret)
+    if args.sandbox_users is not None and not args.sandbox:  # a sandbox profile: the flag still wins
+        if resolved.sandbox is None:
+            raise ConfigError("--sandbox-users sizes the sandbox: add --sandbox, or use a sandbox profile.")
+        resolved.sandbox["users"] = args.sandbox_users
     with sources(resolved.sources):
         if resolved.sandbox is not None:
             return gnb.connect(sandbox=resolved.sandbox or True, client_id=resolved.client_id,
