@@ -94,4 +94,6 @@ def test_help_lists_the_commands(capsys):
     assert main(["--help"]) == 0
     assert "review" in capsys.readouterr().out
     assert main(["review", "--help"]) == 0
-    assert "--previous OLD" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "--previous OLD" in out
+    assert "as_of" in " ".join(out.split()) and "finish time" not in out  # what the review date defaults to
