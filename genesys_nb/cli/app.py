@@ -59,6 +59,11 @@ examples:
   # the local emulator over HTTP (see genesys-nb sandbox --help)
   genesys-nb sandbox --users 100000 --port 8080
 
+  # who can do what: a snapshot folder (its parent must exist), SQL over it, an access review and its workbook
+  mkdir -p snapshots && genesys-nb snapshot snapshots/2026-q4 --sandbox
+  genesys-nb sql snapshots/2026-q4 "select state, count(*) as n from users group by state"
+  genesys-nb review snapshots/2026-q4 --previous snapshots/2026-q3 --xlsx review.xlsx
+
 exit codes: 0 ok, 1 export failed locally (checkpoint kept), 2 bad usage or configuration, 3 authentication or
 permission refused, 4 API or network failure after retries (checkpoint kept; rerun with --resume), 130 interrupted.
 """
