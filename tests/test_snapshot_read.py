@@ -146,3 +146,11 @@ def test_duckdb_has_one_view_per_table_and_sql_returns_polars(snap):
 def test_a_path_with_a_quote_still_gets_views(tmp_path):
     snap = gnb.open_snapshot(acme(tmp_path / "it's here"))
     assert snap.sql("select count(*) as n from users")["n"][0] == len(acme_rows()["users"])
+
+
+def test_a_skip_reason_that_names_the_permission_does_not_repeat_it():
+    api_words = "forbidden (HTTP 403): You are missing the following permission(s): routing:queue:view"
+    entry = TableEntry.skipped(api_words, missing_permission="routing:queue:view")
+    assert entry.why_skipped() == api_words
+    assert TableEntry.skipped("403 Forbidden", missing_permission="routing:queue:view").why_skipped() == (
+        "403 Forbidden, missing permission routing:queue:view")
