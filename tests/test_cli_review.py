@@ -92,6 +92,9 @@ def test_diff_refuses_two_orgs_and_the_wrong_order(capsys, pair, tmp_path):
 
 def test_help_lists_the_commands(capsys):
     assert main(["--help"]) == 0
-    assert "review" in capsys.readouterr().out
+    examples = capsys.readouterr().out.split("examples:")[-1]
+    assert "genesys-nb snapshot " in examples and "genesys-nb sql " in examples and "genesys-nb review " in examples
     assert main(["review", "--help"]) == 0
-    assert "--previous OLD" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "--previous OLD" in out
+    assert "as_of" in " ".join(out.split()) and "finish time" not in out  # what the review date defaults to

@@ -67,6 +67,14 @@ def test_removed_rows_carry_the_old_snapshots_names(d):
     assert d.queue_members_removed["queue_name"].to_list() == ["Sales"]
 
 
+def test_role_changes_name_the_division(d):
+    """An auditor reads which division a role was granted or revoked in, not only its id ('*' is all of them)."""
+    granted = {(r["user_id"], r["division_id"]): r["division_name"] for r in d.roles_granted.iter_rows(named=True)}
+    assert granted[("u05", "d-home")] == "Home" and granted[("u21", "*")] == "all divisions"
+    revoked = {(r["user_id"], r["division_id"]): r["division_name"] for r in d.roles_revoked.iter_rows(named=True)}
+    assert revoked[("u15", "d-east")] == "East"
+
+
 def test_a_snapshot_against_itself_has_no_changes(pair):
     assert set(gnb.diff(pair[0], pair[0]).summary().values()) == {0}
 

@@ -277,6 +277,18 @@ def test_cli_profile_flag_connects_to_a_sandbox_profile(own_file, capsys):
     assert capsys.readouterr().out.strip() == "40"  # the flag wins over the profile's sandbox_users
 
 
+def test_cli_sandbox_users_sizes_a_sandbox_profile_without_the_sandbox_flag(own_file, capsys):
+    """--sandbox-users is a flag, so it wins over a sandbox profile's sandbox_users even without --sandbox."""
+    assert cli_main(["users", "count", "--profile", "demo", "--sandbox-users", "40"]) == 0
+    assert capsys.readouterr().out.strip() == "40"
+
+
+def test_cli_sandbox_users_on_a_real_org_profile_is_a_usage_error(own_file, capsys):
+    assert cli_main(["users", "count", "--profile", "prod", "--sandbox-users", "40"]) == 2
+    err = capsys.readouterr().err
+    assert "--sandbox-users" in err and "--sandbox" in err and "Traceback" not in err
+
+
 def test_cli_unknown_profile_and_several_profiles_exit_2(own_file, capsys):
     assert cli_main(["users", "count", "--profile", "nope"]) == 2
     err = capsys.readouterr().err

@@ -94,6 +94,16 @@ def test_tables_lists_what_is_present_and_table_reads_it_lazily(snap):
     assert snap.skipped == {"user_skills": "403 Forbidden, missing permission routing:skill:view"}
 
 
+def test_sql_on_a_skipped_table_says_it_was_skipped_and_why(snap):
+    """Not DuckDB's "did you mean" guess at another table: the snapshot could not read this one."""
+    with pytest.raises(ConfigError, match=r"skipped the table 'user_skills' \(403 Forbidden, missing permission "
+                                          r"routing:skill:view\)"):
+        snap.sql("select count(*) from user_skills")
+    with pytest.raises(ConfigError, match=r"taken without the table 'queues'"):
+        gnb.open_snapshot(write_snapshot(snap.path.parent / "few", {"users": acme_rows()["users"]})).sql(
+            "select q.name from queues q")
+
+
 def test_asking_for_a_missing_table_names_the_tables_and_the_skip_reason(snap):
     with pytest.raises(ConfigError, match=r"skipped the table 'user_skills' \(403 Forbidden, missing permission "
                                           r"routing:skill:view\).*Tables present: users, divisions"):
@@ -129,10 +139,18 @@ def test_duckdb_has_one_view_per_table_and_sql_returns_polars(snap):
                       "where r.via = 'g-ops' order by 1")
     assert joined["name"].to_list() == ["Olivia Oak", "Peggy Pan"]
     with pytest.raises(ConfigError, match="query failed.*Tables: users"):
-        snap.sql("select * from user_skills")
+        snap.sql("select * from usres")
     snap.close()
 
 
 def test_a_path_with_a_quote_still_gets_views(tmp_path):
     snap = gnb.open_snapshot(acme(tmp_path / "it's here"))
     assert snap.sql("select count(*) as n from users")["n"][0] == len(acme_rows()["users"])
+
+
+def test_a_skip_reason_that_names_the_permission_does_not_repeat_it():
+    api_words = "forbidden (HTTP 403): You are missing the following permission(s): routing:queue:view"
+    entry = TableEntry.skipped(api_words, missing_permission="routing:queue:view")
+    assert entry.why_skipped() == api_words
+    assert TableEntry.skipped("403 Forbidden", missing_permission="routing:queue:view").why_skipped() == (
+        "403 Forbidden, missing permission routing:queue:view")

@@ -172,12 +172,17 @@ def test_cli_plan_and_sql(tmp_path, capsys):
     assert "--tables" in capsys.readouterr().err
 
 
-def test_one_snapshot_per_profile_from_the_cli(tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def north_and_south(tmp_path, monkeypatch):
+    """Two sandbox profiles, north (120 users) and south (90), in the file $GENESYS_NB_PROFILES names."""
     profiles = tmp_path / "profiles.toml"
     profiles.write_text('[profiles.north]\nsandbox = true\nsandbox_seed = 7\nsandbox_users = 120\n\n'
                         '[profiles.south]\nsandbox = true\nsandbox_seed = 8\nsandbox_users = 90\n')
     profiles.chmod(0o600)
     monkeypatch.setenv("GENESYS_NB_PROFILES", str(profiles))
+
+
+def test_one_snapshot_per_profile_from_the_cli(tmp_path, north_and_south, capsys):
     rc = cli_main(["snapshot", str(tmp_path / "orgs"), "--profile", "north", "--profile", "south", "--no-progress",
                    "--tables", "users,roles"])
     assert rc == 0, capsys.readouterr().err
@@ -186,3 +191,15 @@ def test_one_snapshot_per_profile_from_the_cli(tmp_path, monkeypatch, capsys):
     north, south = gnb.open_snapshot(tmp_path / "orgs" / "north"), gnb.open_snapshot(tmp_path / "orgs" / "south")
     assert north.rows("users") == 120 and south.rows("users") == 90
     assert north.manifest.org.id != south.manifest.org.id
+
+
+def test_one_snapshot_per_profile_speaks_flags_when_an_org_fails(tmp_path, north_and_south, capsys):
+    """A folder that exists is a usage error in the shell's words (--overwrite), exit 2, as with one org."""
+    args = ["snapshot", str(tmp_path / "orgs"), "--profile", "north", "--profile", "south", "--no-progress",
+            "--tables", "users"]
+    assert cli_main(args) == 0
+    capsys.readouterr()
+    assert cli_main(args) == 2
+    err = capsys.readouterr().err
+    assert "north: " in err and "south: " in err and "--overwrite" in err
+    assert "overwrite=True" not in err

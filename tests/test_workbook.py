@@ -176,3 +176,20 @@ def test_a_diff_writes_its_own_workbook(tmp_path):
     assert wb.sheetnames == ["Summary", *(k for k in KINDS if EXPECTED_CHANGES[k])]
     changes = wb["changes"]
     assert changes.max_row == len(EXPECTED_CHANGES["changes"]) + 1 and changes.freeze_panes == "A2"
+
+
+def test_summary_shows_each_snapshots_as_of_by_the_api_clock(tmp_path, make_client):
+    """The review date counts from as_of (the API's clock); the Summary shows it beside the machine's times, so two
+    sandbox snapshots a quarter apart do not read as taken a second apart with the review date from nowhere."""
+    client = make_client(users=40)
+    old = client.snapshot(tmp_path / "q1", tables=["users"], progress=False)
+    client.sandbox.advance(days=90)
+    new = client.snapshot(tmp_path / "q2", tables=["users"], progress=False)
+    wb = openpyxl.load_workbook(gnb.review(new, previous=old).to_excel(tmp_path / "r.xlsx"))
+    rows = list(wb["Summary"].iter_rows(values_only=True))
+    head = next(r for r in rows if r[0] == "snapshot")
+    at = head.index("as_of_utc")
+    as_of = {r[0]: r[at] for r in rows if r[0] in ("current", "previous")}
+    assert as_of == {"current": new.manifest.as_of.replace(tzinfo=None),
+                     "previous": old.manifest.as_of.replace(tzinfo=None)}
+    assert as_of["current"] - as_of["previous"] >= dt.timedelta(days=89)

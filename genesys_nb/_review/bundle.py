@@ -107,11 +107,12 @@ def snapshots_block(snap: Snapshot, previous: Snapshot | None) -> Block:
         "org_id": [s.manifest.org.id for _, s in rows],
         "started_utc": [s.manifest.started for _, s in rows],
         "finished_utc": [s.manifest.finished for _, s in rows],
+        "as_of_utc": [s.manifest.as_of for _, s in rows],
         "tool_version": [s.manifest.tool_version for _, s in rows],
         "api_host": [s.manifest.api_host for _, s in rows],
         "folder": [str(s.path) for _, s in rows],
-    }, schema_overrides={"started_utc": _TS, "finished_utc": _TS})
-    return Block("Snapshots (times in UTC)", frame)
+    }, schema_overrides={"started_utc": _TS, "finished_utc": _TS, "as_of_utc": _TS})
+    return Block("Snapshots (times in UTC: started and finished by this machine's clock, as_of by the API's)", frame)
 
 
 def settings_block(r: Review) -> Block:

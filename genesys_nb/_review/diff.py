@@ -9,7 +9,8 @@ Kinds of change (each a frame of :class:`SnapshotDiff`, in this order):
   state, division, manager, email, title and department (division and manager are ids; ``old_name`` and
   ``new_name`` carry their names).
 - ``roles_granted`` / ``roles_revoked``: rows of ``user_roles`` (the effective view) that appeared / disappeared,
-  ``user_id, role_id, division_id, via``, with the user's, role's and group's names.
+  ``user_id, role_id, division_id, via``, with the user's, role's, division's ("all divisions" for ``*``) and
+  group's names.
 - ``group_members_added`` / ``_removed``, ``queue_members_added`` / ``_removed``, ``user_licenses_added`` /
   ``_removed``: pairs that appeared / disappeared.
 
@@ -28,7 +29,7 @@ import polars as pl
 
 from ..errors import ConfigError
 from ..snapshot.reader import Snapshot, as_snapshot
-from ..snapshot.tables import DIRECT, empty_table
+from ..snapshot.tables import ALL_DIVISIONS, DIRECT, empty_table
 
 __all__ = ["diff", "SnapshotDiff", "KINDS", "USER_FIELDS", "PAIR_TABLES"]
 
@@ -197,9 +198,13 @@ def _roles(side: _Side, other: _Side) -> pl.LazyFrame:
     groups = side.names("groups", "group_id", "group_name").rename({"group_id": "via"})
     return (rows.join(side.users().select("user_id", "name", "email"), on="user_id", how="left")
             .join(side.names("roles", "role_id", "role_name"), on="role_id", how="left")
+            .join(side.names("divisions", "division_id", "division_name"), on="division_id", how="left")
             .join(groups, on="via", how="left")
-            .with_columns(group_name=pl.when(pl.col("via") != DIRECT).then(pl.col("group_name")))
-            .select("user_id", "name", "email", "role_id", "role_name", "division_id", "via", "group_name")
+            .with_columns(group_name=pl.when(pl.col("via") != DIRECT).then(pl.col("group_name")),
+                          division_name=pl.when(pl.col("division_id") == ALL_DIVISIONS).then(pl.lit("all divisions"))
+                          .otherwise(pl.col("division_name")))
+            .select("user_id", "name", "email", "role_id", "role_name", "division_id", "division_name", "via",
+                    "group_name")
             .sort("name", "user_id", "role_id", "division_id", "via"))
 
 

@@ -59,6 +59,11 @@ examples:
   # the local emulator over HTTP (see genesys-nb sandbox --help)
   genesys-nb sandbox --users 100000 --port 8080
 
+  # who can do what: a snapshot folder (its parent must exist), SQL over it, an access review and its workbook
+  mkdir -p snapshots && genesys-nb snapshot snapshots/2026-q4 --sandbox
+  genesys-nb sql snapshots/2026-q4 "select state, count(*) as n from users group by state"
+  genesys-nb review snapshots/2026-q4 --previous snapshots/2026-q3 --xlsx review.xlsx
+
 exit codes: 0 ok, 1 export failed locally (checkpoint kept), 2 bad usage or configuration, 3 authentication or
 permission refused, 4 API or network failure after retries (checkpoint kept; rerun with --resume), 130 interrupted.
 """
@@ -271,6 +276,10 @@ def _connect(args: argparse.Namespace) -> Any:
     # Where to connect is checked first (in resolve): a typo in the region should not wait for a secret prompt.
     resolved = resolve(region=args.region, api_url=args.api_url, login_url=args.login_url, client_id=args.client_id,
                        sandbox=sandbox, profile=names[0] if names else None, interface="flag", ask_secret=_ask_secret)
+    if args.sandbox_users is not None and not args.sandbox:  # a sandbox profile: the flag still wins
+        if resolved.sandbox is None:
+            raise ConfigError("--sandbox-users sizes the sandbox: add --sandbox, or use a sandbox profile.")
+        resolved.sandbox["users"] = args.sandbox_users
     with sources(resolved.sources):
         if resolved.sandbox is not None:
             return gnb.connect(sandbox=resolved.sandbox or True, client_id=resolved.client_id,

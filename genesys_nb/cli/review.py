@@ -51,8 +51,9 @@ def add_commands(subparsers: Any) -> None:
     rv.add_argument("--overwrite", action="store_true", help="replace OUT.xlsx if it exists")
     rv.add_argument("--stale-days", type=_days, default=90, metavar="N",
                     help="days without a login after which an active user is stale (default 90)")
-    rv.add_argument("--today", metavar="DATE", help="the review date, e.g. 2026-12-31 (default: the snapshot's "
-                                                    "finish time, so a rerun gives the same answer)")
+    rv.add_argument("--today", metavar="DATE", help="the review date, e.g. 2026-12-31 (default: when the snapshot "
+                                                    "was taken, by the API's clock: its manifest's as_of, so a rerun "
+                                                    "gives the same answer)")
     rv.add_argument("--admin-roles", metavar="A,B", help="role ids or names that count as admin roles, comma-"
                                                          "separated (default: by their permissions; see the README)")
     rv.set_defaults(handler=cmd_review)

@@ -6,7 +6,8 @@ import argparse
 
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import AuthenticationError, ConfigError, ExportError, PermissionDenied
+from .app import EXIT_API, EXIT_AUTH, EXIT_USAGE, shell_message
 
 ABOUT_SNAPSHOT = ("Write the org's access tables (users, roles and grants, groups and members, queues and members, "
                   "skills, languages, licences) into DIR: one Parquet file per table and a manifest.json with the org, "
@@ -91,17 +92,24 @@ def _snapshot_orgs(args: argparse.Namespace, tables: Any, out: Any, err: Any) ->
         return client.snapshot(root / client.profile, tables, resume=args.resume, overwrite=args.overwrite,
                                strict=args.strict, progress=False)
 
-    failed = 0
+    codes: set[int] = set()
     result = gnb.across({name: {"profile": name} for name in names}, snapshot_of, progress=not args.no_progress)
     for name in names:
         if name in result.errors:
-            failed += 1
-            print(f"genesys-nb: error: {name}: {result.errors[name]}", file=err)
+            codes.add(_exit_code(result.errors[name]))
+            print(f"genesys-nb: error: {name}: {shell_message(result.errors[name])}", file=err)
             continue
         value = result.results[name]
         print(f"== {name}", file=out)
         print(value if isinstance(value, str) else summary_table(value.manifest.as_dict()), file=out)
-    return 4 if failed else 0
+    return (codes.pop() if len(codes) == 1 else EXIT_API) if codes else 0
+
+
+def _exit_code(exc: BaseException) -> int:
+    """The exit status one org's failure would give on its own (see ``genesys-nb --help``)."""
+    if isinstance(exc, (ConfigError, ExportError)):
+        return EXIT_USAGE
+    return EXIT_AUTH if isinstance(exc, (AuthenticationError, PermissionDenied)) else EXIT_API
 
 
 def summary_table(manifest: dict[str, Any]) -> str:

@@ -95,7 +95,9 @@ class TableEntry:
     def why_skipped(self) -> str:
         """The reason in words, with the missing permission when the API named one."""
         text = self.reason or "no reason recorded"
-        return f"{text}, missing permission {self.missing_permission}" if self.missing_permission else text
+        if not self.missing_permission or self.missing_permission in text:  # the API's words may name it already
+            return text
+        return f"{text}, missing permission {self.missing_permission}"
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status}

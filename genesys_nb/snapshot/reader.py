@@ -89,6 +89,12 @@ class Snapshot:
             return self._duckdb.sql(query).pl()
         except duckdb.Error as exc:
             words = " ".join(str(exc).split())
+            absent = [n for n in TABLE_NAMES if n not in self.tables and re.search(rf"\b{n}\b", query)]
+            if isinstance(exc, duckdb.CatalogException) and absent:
+                try:
+                    self._entry(absent[0])  # says the snapshot skipped it (and why) or was taken without it
+                except ConfigError as why:
+                    raise why from None
             raise ConfigError(f"The query failed ({words}). Tables: {', '.join(self.tables)}.") from None
 
     def close(self) -> None:
