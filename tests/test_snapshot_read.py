@@ -49,6 +49,19 @@ def test_manifest_round_trips_through_json_keeping_unknown_keys():
     ({"started": "yesterday"}, "not an ISO 8601 time"),
     ({"tables": {"users": {"status": "partial"}}}, "status must be one of complete, skipped"),
     ({"tables": {"users": {"status": "complete", "rows": -1, "file": "users.parquet"}}}, "whole number"),
+    # hostile manifests: odd types, huge numbers, file names leading out of the folder
+    ({"query": "abc"}, "query must be an object"),
+    ({"plan": [1, 2]}, "plan must be an object"),
+    ({"org": {"id": "o", "name": 5}}, "org.name must be text"),
+    ({"api_host": [1]}, "api_host must be text"),
+    ({"tool_version": {"a": 1}}, "tool_version must be text"),
+    ({"started": "9999-12-31T23:59:59-23:59"}, "not an ISO 8601 time"),
+    ({"tables": {"users": {"status": "complete", "file": "users.parquet", "rows": 1, "api_total": 2**63}}},
+     "api_total must be a whole number from 0 to 9,223,372,036,854,775,807"),
+    ({"tables": {"queues": {"status": "skipped", "reason": {"a": 1}}}}, "reason must be text"),
+    ({"tables": {"users": {"status": "complete", "file": "../../etc/x.parquet"}}}, "file must be a file name inside"),
+    ({"tables": {"users": {"status": "complete", "file": "/etc/x.parquet"}}}, "file must be a file name inside"),
+    ({"tables": {"users": {"status": "complete", "file": ".."}}}, "file must be a file name inside"),
 ])
 def test_a_bad_manifest_says_what_is_wrong(tmp_path, change, words):
     folder = acme(tmp_path / "s")
@@ -136,3 +149,20 @@ def test_duckdb_has_one_view_per_table_and_sql_returns_polars(snap):
 def test_a_path_with_a_quote_still_gets_views(tmp_path):
     snap = gnb.open_snapshot(acme(tmp_path / "it's here"))
     assert snap.sql("select count(*) as n from users")["n"][0] == len(acme_rows()["users"])
+
+
+
+def test_a_table_file_linked_out_of_the_folder_is_not_read(tmp_path):
+    outside = acme(tmp_path / "other") / "users.parquet"
+    folder = acme(tmp_path / "s")
+    (folder / "users.parquet").unlink()
+    (folder / "users.parquet").symlink_to(outside)
+    snap = gnb.open_snapshot(folder)
+    with pytest.raises(ConfigError, match="leads outside the folder"):
+        snap.table("users")
+    with pytest.raises(ConfigError, match="leads outside the folder"):
+        snap.sql("select count(*) from users")
+    (folder / "users.parquet").unlink()
+    (folder / "users-data.parquet").write_bytes(outside.read_bytes())
+    (folder / "users.parquet").symlink_to(folder / "users-data.parquet")  # a link inside the folder is its own
+    assert gnb.open_snapshot(folder).table("users").collect().height == len(acme_rows()["users"])

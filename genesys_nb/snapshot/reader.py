@@ -123,6 +123,10 @@ class Snapshot:
         self._entry(name)
         entry = self.manifest.tables[name]
         path = self.path / str(entry.file)
+        if path.resolve().parent != self.path.resolve():  # a link planted under the table's name
+            raise ConfigError(f"The snapshot {self.path} lists {name!r} in {entry.file}, which leads outside the "
+                              f"folder (a symbolic link); a snapshot reads only its own files. Take the snapshot "
+                              f"again, or copy the file into the folder.")
         if not path.is_file():
             raise ConfigError(f"The snapshot {self.path} lists {name!r} as complete but its file {entry.file} is "
                               f"missing: the folder was changed after it was written. Take the snapshot again.")
