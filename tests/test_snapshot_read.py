@@ -166,3 +166,25 @@ def test_a_table_file_linked_out_of_the_folder_is_not_read(tmp_path):
     (folder / "users-data.parquet").write_bytes(outside.read_bytes())
     (folder / "users.parquet").symlink_to(folder / "users-data.parquet")  # a link inside the folder is its own
     assert gnb.open_snapshot(folder).table("users").collect().height == len(acme_rows()["users"])
+
+
+@pytest.mark.parametrize("query, words", [
+    ("", "has no statement to run"),
+    ("  -- only a comment", "has no statement to run"),
+    ("select error('boom')", r"query failed \(Invalid Input Error: boom\)"),  # fails while running, not binding
+    ("select name::int from users", "query failed.*Conversion Error"),
+    (5, "SQL text"),
+])
+def test_sql_that_cannot_run_is_a_config_error(snap, query, words):
+    with pytest.raises(ConfigError, match=words):
+        snap.sql(query)
+
+
+def test_the_sql_command_reports_a_failing_query_in_one_line(tmp_path, capsys):
+    from genesys_nb.cli import main
+
+    folder = acme(tmp_path / "s")
+    assert main(["sql", str(folder), "select name::int from users"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("genesys-nb: error: The query failed") and "Traceback" not in err
+    assert main(["sql", str(folder), ""]) == 2

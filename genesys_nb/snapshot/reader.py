@@ -83,13 +83,20 @@ class Snapshot:
         """Run a DuckDB SQL query over the snapshot's tables and return the result as a polars DataFrame."""
         import duckdb
 
+        if not isinstance(query, str):
+            raise ConfigError(f"The query is SQL text such as 'select count(*) from users', not "
+                              f"{type(query).__name__}.")
         if self._duckdb is None:
             self._duckdb = self.to_duckdb()
         try:
-            return self._duckdb.sql(query).pl()
+            result = self._duckdb.sql(query)
+            if result is not None:
+                return result.pl()  # a relation runs here: errors while running (a failed cast) come from this
         except duckdb.Error as exc:
             words = " ".join(str(exc).split())
             raise ConfigError(f"The query failed ({words}). Tables: {', '.join(self.tables)}.") from None
+        raise ConfigError(f"The query {query!r} has no statement to run (it is empty, or only comments); give one "
+                          f"such as 'select count(*) from users'. Tables: {', '.join(self.tables)}.")
 
     def close(self) -> None:
         """Close the DuckDB connection that :meth:`sql` opened (the folder itself holds nothing open)."""
