@@ -188,3 +188,25 @@ def test_the_sql_command_reports_a_failing_query_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("genesys-nb: error: The query failed") and "Traceback" not in err
     assert main(["sql", str(folder), ""]) == 2
+
+
+@pytest.mark.parametrize("table, change, words", [
+    ("users", pl.lit(1).alias("state"), "state is Int32, not String"),
+    ("users", pl.lit("yesterday").alias("date_last_login"), "date_last_login is String"),
+    ("users", pl.col("date_last_login").dt.replace_time_zone(None), r"time_zone=None\), not Datetime"),
+    ("roles", pl.lit("*:*:*").alias("permissions"), r"permissions is String, not List\(String\)"),
+])
+def test_a_table_with_columns_of_the_wrong_type_is_refused_before_findings_run(tmp_path, table, change, words):
+    folder = acme(tmp_path / "s")
+    pl.read_parquet(folder / f"{table}.parquet").with_columns(change).write_parquet(folder / f"{table}.parquet")
+    with pytest.raises(ConfigError, match=f"columns of the wrong type.*{words}"):
+        gnb.findings(folder)
+
+
+def test_a_table_file_that_is_not_parquet_is_a_config_error(tmp_path):
+    folder = acme(tmp_path / "s")
+    (folder / "users.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(ConfigError, match="cannot be read as Parquet.*Take the snapshot again"):
+        gnb.open_snapshot(folder).table("users")
+    with pytest.raises(ConfigError, match="cannot be read as Parquet"):
+        gnb.review(folder)

@@ -58,13 +58,24 @@ class Snapshot:
 
     def table(self, name: str) -> pl.LazyFrame:
         """Table ``name`` as a polars LazyFrame over its Parquet file (the contract's columns are checked)."""
-        scan = pl.scan_parquet(self._file(name))
+        path = self._file(name)
+        scan = pl.scan_parquet(path)
+        try:
+            schema = scan.collect_schema()
+        except pl.exceptions.PolarsError as exc:
+            words = " ".join(str(exc).split("\n")[0].split())
+            raise ConfigError(f"Table {name!r} of the snapshot {self.path} cannot be read as Parquet ({words}): the "
+                              f"file {path.name} was changed after it was written. Take the snapshot again.") from None
         expected = TABLES.get(name)
         if expected is not None:
-            missing = [c for c in expected if c not in scan.collect_schema()]
+            missing = [c for c in expected if c not in schema]
             if missing:
                 raise ConfigError(f"Table {name!r} of the snapshot {self.path} lacks the columns {', '.join(missing)}; "
                                   f"it was not written by a genesys-nb snapshot of this format.")
+            wrong = [f"{c} is {schema[c]}, not {t}" for c, t in expected.items() if not _same_kind(schema[c], t)]
+            if wrong:
+                raise ConfigError(f"Table {name!r} of the snapshot {self.path} has columns of the wrong type "
+                                  f"({'; '.join(wrong)}); it was not written by a genesys-nb snapshot of this format.")
         return scan
 
     def to_duckdb(self) -> Any:
@@ -138,6 +149,18 @@ class Snapshot:
             raise ConfigError(f"The snapshot {self.path} lists {name!r} as complete but its file {entry.file} is "
                               f"missing: the folder was changed after it was written. Take the snapshot again.")
         return path
+
+
+def _same_kind(found: Any, expected: Any) -> bool:
+    """Whether a column's type is the contract's: the same kind (text, number, time in UTC, list of the same kind,
+    struct); a struct may carry fields the contract does not name (columns and fields may be added)."""
+    if found.base_type() != expected.base_type():
+        return False
+    if isinstance(expected, pl.Datetime):
+        return isinstance(found, pl.Datetime) and found.time_zone == expected.time_zone
+    if isinstance(expected, pl.List):
+        return isinstance(found, pl.List) and _same_kind(found.inner, expected.inner)
+    return True
 
 
 def open_snapshot(path: str | os.PathLike[str]) -> Snapshot:
