@@ -153,6 +153,7 @@ def across(profiles: Sequence[str | Mapping[str, Any]] | Mapping[str, str | Mapp
     result = AcrossResult()
     clients: dict[str, Client] = {}
     lock = threading.Lock()
+    stopping = threading.Event()  # set on Ctrl-C: an org that connects after it stops at once
 
     def run(org: str, kwargs: dict[str, Any]) -> Any:
         started = time.perf_counter()
@@ -160,6 +161,8 @@ def across(profiles: Sequence[str | Mapping[str, Any]] | Mapping[str, str | Mapp
             with connect(**kwargs) as client:
                 with lock:
                     clients[org] = client
+                    if stopping.is_set():
+                        raise KeyboardInterrupt
                 return _with_org(fn(client), org)
         finally:
             result.seconds[org] = time.perf_counter() - started
@@ -182,6 +185,13 @@ def across(profiles: Sequence[str | Mapping[str, Any]] | Mapping[str, str | Mapp
                     bars.finish(org, _requests(clients.get(org)), exc)
                 for org, client in list(clients.items()):
                     bars.update(org, _requests(client))
+        except BaseException:  # Ctrl-C: close every org's client, so the requests in flight end and each thread returns
+            stopping.set()
+            with lock:
+                running = list(clients.values())
+            for client in running:
+                client.close()
+            raise
         finally:
             for future in pending:
                 future.cancel()

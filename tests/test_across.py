@@ -120,3 +120,23 @@ def test_one_bar_per_org(capsys, monkeypatch):
     monkeypatch.setenv("TQDM_DISABLE", "1")
     gnb.across(specs, lambda c: c.users().to_polars(), progress=True)
     assert "left" not in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_every_org_at_once_not_when_each_has_finished():
+    import os
+    import signal
+    import threading
+    import time
+
+    orgs = [{"sandbox": {"seed": seed, "users": 20_000, "latency_ms": 300}} for seed in (1, 2)]  # ~60 s each
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            gnb.across(orgs, lambda client: client.users(page_size=100).to_polars(), progress=False)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 10
+    time.sleep(1)
+    assert not [t for t in threading.enumerate() if t.name.startswith("genesys-nb-org")]

@@ -307,3 +307,20 @@ def test_each_seed_is_a_different_org():
     assert len(ids_a) == len(ids_b) == 300 and not ids_a & ids_b
     with gnb.connect(sandbox={"seed": 7, "users": 300}) as again:
         assert set(again.users().to_polars()["id"]) == ids_a  # the same seed is the same org
+
+
+@pytest.mark.parametrize("body", [
+    f'[profiles.prod]\nclient_id = "x"\nclient_secret = "{SECRET}\n',  # malformed TOML
+    f'[profiles.prod]\nclient_id = "x"\nclient_secret = "{SECRET}\xe9"\n',  # not UTF-8 (written as Latin-1)
+])
+def test_an_unreadable_file_keeps_no_copy_of_its_secret_in_the_error(tmp_path, monkeypatch, body):
+    path = tmp_path / "p.toml"
+    path.write_bytes(body.encode("latin-1"))
+    path.chmod(0o600)
+    monkeypatch.setenv("GENESYS_NB_PROFILES", str(path))
+    with pytest.raises(gnb.ConfigError, match="line 3") as info:
+        gnb.connect(profile="prod")
+    error = info.value
+    # a UnicodeDecodeError holds the whole file in its args (and its repr): no such error may ride along as context
+    chained = [e for e in (error.__context__, error.__cause__) if e is not None]
+    assert chained == [] and SECRET not in repr(error) and SECRET not in str(error)

@@ -49,6 +49,19 @@ def test_manifest_round_trips_through_json_keeping_unknown_keys():
     ({"started": "yesterday"}, "not an ISO 8601 time"),
     ({"tables": {"users": {"status": "partial"}}}, "status must be one of complete, skipped"),
     ({"tables": {"users": {"status": "complete", "rows": -1, "file": "users.parquet"}}}, "whole number"),
+    # hostile manifests: odd types, huge numbers, file names leading out of the folder
+    ({"query": "abc"}, "query must be an object"),
+    ({"plan": [1, 2]}, "plan must be an object"),
+    ({"org": {"id": "o", "name": 5}}, "org.name must be text"),
+    ({"api_host": [1]}, "api_host must be text"),
+    ({"tool_version": {"a": 1}}, "tool_version must be text"),
+    ({"started": "9999-12-31T23:59:59-23:59"}, "not an ISO 8601 time"),
+    ({"tables": {"users": {"status": "complete", "file": "users.parquet", "rows": 1, "api_total": 2**63}}},
+     "api_total must be a whole number from 0 to 9,223,372,036,854,775,807"),
+    ({"tables": {"queues": {"status": "skipped", "reason": {"a": 1}}}}, "reason must be text"),
+    ({"tables": {"users": {"status": "complete", "file": "../../etc/x.parquet"}}}, "file must be a file name inside"),
+    ({"tables": {"users": {"status": "complete", "file": "/etc/x.parquet"}}}, "file must be a file name inside"),
+    ({"tables": {"users": {"status": "complete", "file": ".."}}}, "file must be a file name inside"),
 ])
 def test_a_bad_manifest_says_what_is_wrong(tmp_path, change, words):
     folder = acme(tmp_path / "s")
@@ -154,3 +167,63 @@ def test_a_skip_reason_that_names_the_permission_does_not_repeat_it():
     assert entry.why_skipped() == api_words
     assert TableEntry.skipped("403 Forbidden", missing_permission="routing:queue:view").why_skipped() == (
         "403 Forbidden, missing permission routing:queue:view")
+
+
+def test_a_table_file_linked_out_of_the_folder_is_not_read(tmp_path):
+    outside = acme(tmp_path / "other") / "users.parquet"
+    folder = acme(tmp_path / "s")
+    (folder / "users.parquet").unlink()
+    (folder / "users.parquet").symlink_to(outside)
+    snap = gnb.open_snapshot(folder)
+    with pytest.raises(ConfigError, match="leads outside the folder"):
+        snap.table("users")
+    with pytest.raises(ConfigError, match="leads outside the folder"):
+        snap.sql("select count(*) from users")
+    (folder / "users.parquet").unlink()
+    (folder / "users-data.parquet").write_bytes(outside.read_bytes())
+    (folder / "users.parquet").symlink_to(folder / "users-data.parquet")  # a link inside the folder is its own
+    assert gnb.open_snapshot(folder).table("users").collect().height == len(acme_rows()["users"])
+
+
+@pytest.mark.parametrize("query, words", [
+    ("", "has no statement to run"),
+    ("  -- only a comment", "has no statement to run"),
+    ("select error('boom')", r"query failed \(Invalid Input Error: boom\)"),  # fails while running, not binding
+    ("select name::int from users", "query failed.*Conversion Error"),
+    (5, "SQL text"),
+])
+def test_sql_that_cannot_run_is_a_config_error(snap, query, words):
+    with pytest.raises(ConfigError, match=words):
+        snap.sql(query)
+
+
+def test_the_sql_command_reports_a_failing_query_in_one_line(tmp_path, capsys):
+    from genesys_nb.cli import main
+
+    folder = acme(tmp_path / "s")
+    assert main(["sql", str(folder), "select name::int from users"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("genesys-nb: error: The query failed") and "Traceback" not in err
+    assert main(["sql", str(folder), ""]) == 2
+
+
+@pytest.mark.parametrize("table, change, words", [
+    ("users", pl.lit(1).alias("state"), "state is Int32, not String"),
+    ("users", pl.lit("yesterday").alias("date_last_login"), "date_last_login is String"),
+    ("users", pl.col("date_last_login").dt.replace_time_zone(None), r"time_zone=None\), not Datetime"),
+    ("roles", pl.lit("*:*:*").alias("permissions"), r"permissions is String, not List\(String\)"),
+])
+def test_a_table_with_columns_of_the_wrong_type_is_refused_before_findings_run(tmp_path, table, change, words):
+    folder = acme(tmp_path / "s")
+    pl.read_parquet(folder / f"{table}.parquet").with_columns(change).write_parquet(folder / f"{table}.parquet")
+    with pytest.raises(ConfigError, match=f"columns of the wrong type.*{words}"):
+        gnb.findings(folder)
+
+
+def test_a_table_file_that_is_not_parquet_is_a_config_error(tmp_path):
+    folder = acme(tmp_path / "s")
+    (folder / "users.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(ConfigError, match="cannot be read as Parquet.*Take the snapshot again"):
+        gnb.open_snapshot(folder).table("users")
+    with pytest.raises(ConfigError, match="cannot be read as Parquet"):
+        gnb.review(folder)

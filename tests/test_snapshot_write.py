@@ -203,3 +203,69 @@ def test_one_snapshot_per_profile_speaks_flags_when_an_org_fails(tmp_path, north
     err = capsys.readouterr().err
     assert "north: " in err and "south: " in err and "--overwrite" in err
     assert "overwrite=True" not in err
+
+
+# -- safety: one run per folder, planted links, a stopped snapshot changed before its resume -------------------------
+def _stopped_snapshot(client, folder: Path, monkeypatch) -> Path:
+    """A snapshot that stopped just before it was moved into place: every table written, the run's bookkeeping
+    kept in ``<folder>.partial``."""
+    from genesys_nb.snapshot import writer
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("stopped")
+
+    with monkeypatch.context() as m:
+        m.setattr(writer, "_finish", boom)
+        with pytest.raises(RuntimeError):
+            client.snapshot(folder, tables=["users", "user_roles"], progress=False)
+    partial = folder.with_name(folder.name + ".partial")
+    assert (partial / "plan.json").is_file() and not folder.exists()
+    return partial
+
+
+def test_a_second_run_on_the_same_folder_stops_before_any_request(tmp_path):
+    from genesys_nb.export.lock import OutputLock
+
+    with gnb.connect(sandbox={"users": 50, "rate_limit": None}) as client:
+        with OutputLock(tmp_path / "s"):  # as a run in progress holds it
+            sent = client.transport.counters.requests
+            for resume in (False, True):
+                with pytest.raises(ExportError, match=r"A snapshot of 's' is already running, pid \d+"):
+                    client.snapshot(tmp_path / "s", progress=False, resume=resume)
+            assert client.transport.counters.requests == sent and not (tmp_path / "s.partial").exists()
+        client.snapshot(tmp_path / "s", tables="roles", progress=False)  # once it has finished
+        assert not (tmp_path / "s.lock").exists()
+
+
+def test_links_planted_in_a_stopped_snapshot_are_never_followed(tmp_path, monkeypatch):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    with gnb.connect(sandbox={"users": 50, "rate_limit": None}) as client:
+        partial = _stopped_snapshot(client, tmp_path / "s", monkeypatch)
+        (partial / "user_roles.parquet").unlink()  # computed again on resume
+        for name in ("manifest.json.tmp", "user_roles.parquet.tmp"):  # the temporary names it used to write
+            (partial / name).symlink_to(victim)
+        snap = client.snapshot(tmp_path / "s", resume=True, progress=False)
+        assert victim.read_text() == "precious\n"
+        assert gnb.open_snapshot(snap.path).table("user_roles").collect().height > 0
+
+        partial = _stopped_snapshot(client, tmp_path / "t", monkeypatch)
+        (partial / "users.parquet").unlink()
+        (partial / "users.parquet").symlink_to(snap.path / "users.parquet")  # a table "finished" elsewhere
+        with pytest.raises(ExportError, match="is a symbolic link"):
+            client.snapshot(tmp_path / "t", resume=True, progress=False)
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda p: (p / "started.json").unlink(), "cannot be resumed"),
+    (lambda p: (p / "plan.json").write_text('{"tables": ["users"], "probe_requests": 0, "listed": {"x": {}}}'),
+     "cannot be resumed"),
+    (lambda p: (p / "users.parquet").write_bytes(b"not parquet"), "was changed after the stopped snapshot wrote it"),
+])
+def test_a_stopped_snapshot_changed_before_its_resume_is_refused_clearly(tmp_path, monkeypatch, change, words):
+    with gnb.connect(sandbox={"users": 50, "rate_limit": None}) as client:
+        partial = _stopped_snapshot(client, tmp_path / "s", monkeypatch)
+        change(partial)
+        with pytest.raises(ExportError, match=words):
+            client.snapshot(tmp_path / "s", resume=True, progress=False)
+        assert not (tmp_path / "s").exists()

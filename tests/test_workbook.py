@@ -4,6 +4,7 @@ autofilters, and the atomic, no-overwrite write."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import openpyxl
 import pytest
@@ -193,3 +194,22 @@ def test_summary_shows_each_snapshots_as_of_by_the_api_clock(tmp_path, make_clie
     assert as_of == {"current": new.manifest.as_of.replace(tzinfo=None),
                      "previous": old.manifest.as_of.replace(tzinfo=None)}
     assert as_of["current"] - as_of["previous"] >= dt.timedelta(days=89)
+
+
+def test_a_link_planted_beside_the_workbook_is_never_followed(tmp_path, book, monkeypatch):
+    review, _ = book
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (tmp_path / f".r.{os.getpid()}.partial.xlsx").symlink_to(victim)  # the temporary name it used to take
+    review.to_excel(tmp_path / "r.xlsx")
+    assert victim.read_text() == "precious\n"
+    assert not (tmp_path / "r.xlsx").is_symlink() and openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames
+
+    from genesys_nb._review import workbook
+
+    monkeypatch.setattr(workbook.secrets, "token_hex", lambda n: "feedbeef")  # a name someone guessed right
+    planted = tmp_path / f".r2.{os.getpid()}.feedbeef.partial.xlsx"
+    planted.symlink_to(victim)
+    with pytest.raises(ExportError, match="neither follows nor deletes"):
+        review.to_excel(tmp_path / "r2.xlsx")
+    assert victim.read_text() == "precious\n" and planted.is_symlink() and not (tmp_path / "r2.xlsx").exists()

@@ -100,16 +100,24 @@ def _read(path: Path) -> tuple[dict[str, Any], str] | None:
     """The parsed file and its text, or None when it does not exist. Malformed TOML is a ConfigError with the
     line tomllib reports (its messages quote no values, so no secret can leak through them)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise ConfigError(f"Cannot read the profile file {path}: {exc.strerror or exc}.") from None
+    # Both errors below hold the file's text (a UnicodeDecodeError its bytes, a TOMLDecodeError on newer Pythons its
+    # document), secrets included: they are raised outside the except blocks, so none is kept as __context__ either.
     try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"The profile file {path} is not valid TOML: {exc}. Fix that line (or point "
-                          f"{ENV_PROFILES} at another file).") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        problem = f"is not UTF-8 text (line {line}); save it as UTF-8 (TOML files are)"
+    else:
+        try:
+            return tomllib.loads(text), text
+        except tomllib.TOMLDecodeError as exc:  # its message quotes no value: "Invalid value (at line 3, column 17)"
+            problem = f"is not valid TOML: {exc}. Fix that line"
+    raise ConfigError(f"The profile file {path} {problem} (or point {ENV_PROFILES} at another file).")
 
 
 def _warn_if_readable(path: Path, data: Mapping[str, Any]) -> None:

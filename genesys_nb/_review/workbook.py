@@ -7,14 +7,15 @@ Safety and form, in one place for every workbook of the toolkit:
   ``+``, ``-``, a tab or a carriage return, is never a formula (Excel and CSV injection).
 - Each data sheet is an Excel table with its header frozen, an autofilter, and column widths from its contents;
   times are real Excel date-times (UTC, as the snapshot holds them).
-- The file is written under a temporary name in the target folder and renamed into place when complete; an
-  existing file is replaced only with ``overwrite=True``.
+- The file is created new under a temporary name in the target folder (never through a planted link) and renamed
+  into place when complete; an existing file is replaced only with ``overwrite=True``.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..errors import ConfigError, ExportError
-from ..export.durable import sync_folder
+from ..export.durable import sync, sync_folder
+from ..export.safefiles import create_new, same_file
 
 if TYPE_CHECKING:
     from .bundle import Review
@@ -86,21 +88,31 @@ def write_workbook(path: str | os.PathLike[str], title: str, blocks: Sequence[Bl
             raise ExportError(f"The sheet {sheet.name} would have {sheet.frame.height:,} rows; an Excel sheet holds "
                               f"{EXCEL_MAX_ROWS:,}. Review the frame in polars, or write it with write_parquet.")
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.stem}.{os.getpid()}.partial.xlsx")
+    # a new file under a name no one can guess, never through a link planted beside the target
+    partial = target.with_name(f".{target.stem}.{os.getpid()}.{secrets.token_hex(4)}.partial.xlsx")
     try:
-        workbook = xlsxwriter.Workbook(str(partial), WORKBOOK_OPTIONS)
-        try:
-            _summary(workbook, title, blocks)
-            for sheet in sheets:
-                _data_sheet(workbook, sheet)
-        finally:
-            workbook.close()
-        with open(partial, "rb+") as fh:
-            os.fsync(fh.fileno())
+        fh = create_new(partial)
+    except FileExistsError:
+        raise ExportError(f"{str(partial)!r} is there already (another program made it: a file or a symbolic link, "
+                          f"which genesys-nb neither follows nor deletes); write the workbook again.") from None
+    try:
+        with fh:
+            workbook = xlsxwriter.Workbook(fh, WORKBOOK_OPTIONS)
+            try:
+                _summary(workbook, title, blocks)
+                for sheet in sheets:
+                    _data_sheet(workbook, sheet)
+            finally:
+                workbook.close()
+            sync(fh)
+            if not same_file(fh, partial):
+                raise ExportError(f"{partial.name} was replaced while it was being written; another program is "
+                                  f"writing in {str(target.parent)!r}.")
         os.replace(partial, target)
         sync_folder(target.parent)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        if partial.is_file() and not partial.is_symlink():  # only the file this run made
+            partial.unlink()
         raise
     return target
 

@@ -30,8 +30,9 @@ _FLAGS = os.O_RDWR | NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 class OutputLock:
     """The lock of one output file: :meth:`acquire` (or ``with``), :meth:`release`; :meth:`holder` peeks."""
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, *, noun: str = "An export") -> None:
         self.output = output
+        self.noun = noun  # what runs, in the "already running" message: "An export", "A snapshot"
         self.path = output.with_name(output.name + LOCK_SUFFIX)
         self.fd: int | None = None
 
@@ -55,9 +56,9 @@ class OutputLock:
             if not self._try_lock(fd):
                 pid = _pid_in(fd)
                 os.close(fd)
-                raise ExportError(f"An export of {self.output.name!r} is already running"
+                raise ExportError(f"{self.noun} of {self.output.name!r} is already running"
                                   f"{f', pid {pid}' if pid else ''} (its lock is {self.path.name}). Wait for it to "
-                                  f"finish, or stop it, before exporting to the same file.")
+                                  f"finish, or stop it, before writing to the same place again.")
             try:  # the file may have been removed by the run that held it just before: lock the current one
                 same = os.fstat(fd).st_ino == os.lstat(self.path).st_ino
             except FileNotFoundError:

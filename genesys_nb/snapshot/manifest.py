@@ -37,17 +37,46 @@ def parse_time(text: Any, what: str) -> dt.datetime | None:
         raise ConfigError(f"{what} must be an ISO 8601 time such as 2026-12-02T10:00:00Z, not {text!r}.")
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        if value.tzinfo is None:
+            raise ConfigError(f"{what} has no time zone: {text!r} (snapshot times are UTC, ending in Z).")
+        return value.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: a time that is out of range once in UTC (9999-12-31T23-05)
         raise ConfigError(f"{what} is not an ISO 8601 time: {text!r}.") from None
-    if value.tzinfo is None:
-        raise ConfigError(f"{what} has no time zone: {text!r} (snapshot times are UTC, ending in Z).")
-    return value.astimezone(dt.timezone.utc)
+
+
+#: The largest count a manifest may hold: what a 64-bit integer column (the Summary's rows, api_total) can take.
+MAX_COUNT = 2**63 - 1
 
 
 def _count(value: Any, what: str) -> int:
-    """A count read from the manifest: a whole number >= 0."""
-    count: int = whole_number(value, what)
+    """A count read from the manifest: a whole number from 0 to :data:`MAX_COUNT`."""
+    count: int = whole_number(value, what, maximum=MAX_COUNT)
     return count
+
+
+def _text(value: Any, what: str) -> str | None:
+    """Text read from the manifest, or None."""
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{what} must be text or null, not {value!r}.")
+    return value
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    """A JSON object read from the manifest (absent or null is empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{what} must be an object, not {value!r}.")
+    return dict(value)
+
+
+def _file_name(value: Any, what: str) -> str | None:
+    """A table's file: a plain file name inside the snapshot folder (no folder part, nothing like ``..``)."""
+    name = _text(value, what)
+    if name is not None and (name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name):
+        raise ConfigError(f"{what} must be a file name inside the snapshot folder (such as users.parquet), not "
+                          f"{name!r}.")
+    return name
 
 
 def _optional_count(value: Any, what: str) -> int | None:
@@ -116,13 +145,14 @@ class TableEntry:
         status = data.get("status")
         if status not in STATUSES:
             raise ConfigError(f"{what}.status must be one of {', '.join(STATUSES)}, not {status!r}.")
-        file = data.get("file")
-        if status == COMPLETE and not isinstance(file, str):
+        file = _file_name(data.get("file"), f"{what}.file")
+        if status == COMPLETE and file is None:
             raise ConfigError(f"{what} is complete but names no file.")
         return cls(status=status, file=file, rows=_count(data.get("rows", 0), f"{what}.rows"),
                    api_total=_optional_count(data.get("api_total"), f"{what}.api_total"),
                    requests=_count(data.get("requests", 0), f"{what}.requests"),
-                   reason=data.get("reason"), missing_permission=data.get("missing_permission"),
+                   reason=_text(data.get("reason"), f"{what}.reason"),
+                   missing_permission=_text(data.get("missing_permission"), f"{what}.missing_permission"),
                    extra={k: v for k, v in data.items() if k not in cls._KEYS})
 
 
@@ -207,11 +237,12 @@ class Manifest:
         started = parse_time(data.get("started"), "started")
         if started is None:
             raise ConfigError("The manifest has no start time (started).")
-        return cls(org=OrgRef(org["id"], org.get("name")), started=started,
+        return cls(org=OrgRef(org["id"], _text(org.get("name"), "org.name")), started=started,
                    finished=parse_time(data.get("finished"), "finished"),
                    tables={str(name): TableEntry.from_dict(str(name), entry) for name, entry in tables.items()},
-                   tool_version=str(data.get("tool_version") or ""), api_host=data.get("api_host"),
-                   query=dict(data.get("query") or {}), plan=dict(data.get("plan") or {}),
+                   tool_version=_text(data.get("tool_version"), "tool_version") or "",
+                   api_host=_text(data.get("api_host"), "api_host"),
+                   query=_object(data.get("query"), "query"), plan=_object(data.get("plan"), "plan"),
                    requests_sent=_optional_count(data.get("requests_sent"), "requests_sent"),
                    format=data["format"], format_version=data["format_version"],
                    extra={k: v for k, v in data.items() if k not in cls._KEYS})

@@ -58,13 +58,24 @@ class Snapshot:
 
     def table(self, name: str) -> pl.LazyFrame:
         """Table ``name`` as a polars LazyFrame over its Parquet file (the contract's columns are checked)."""
-        scan = pl.scan_parquet(self._file(name))
+        path = self._file(name)
+        scan = pl.scan_parquet(path)
+        try:
+            schema = scan.collect_schema()
+        except pl.exceptions.PolarsError as exc:
+            words = " ".join(str(exc).split("\n")[0].split())
+            raise ConfigError(f"Table {name!r} of the snapshot {self.path} cannot be read as Parquet ({words}): the "
+                              f"file {path.name} was changed after it was written. Take the snapshot again.") from None
         expected = TABLES.get(name)
         if expected is not None:
-            missing = [c for c in expected if c not in scan.collect_schema()]
+            missing = [c for c in expected if c not in schema]
             if missing:
                 raise ConfigError(f"Table {name!r} of the snapshot {self.path} lacks the columns {', '.join(missing)}; "
                                   f"it was not written by a genesys-nb snapshot of this format.")
+            wrong = [f"{c} is {schema[c]}, not {t}" for c, t in expected.items() if not _same_kind(schema[c], t)]
+            if wrong:
+                raise ConfigError(f"Table {name!r} of the snapshot {self.path} has columns of the wrong type "
+                                  f"({'; '.join(wrong)}); it was not written by a genesys-nb snapshot of this format.")
         return scan
 
     def to_duckdb(self) -> Any:
@@ -83,10 +94,15 @@ class Snapshot:
         """Run a DuckDB SQL query over the snapshot's tables and return the result as a polars DataFrame."""
         import duckdb
 
+        if not isinstance(query, str):
+            raise ConfigError(f"The query is SQL text such as 'select count(*) from users', not "
+                              f"{type(query).__name__}.")
         if self._duckdb is None:
             self._duckdb = self.to_duckdb()
         try:
-            return self._duckdb.sql(query).pl()
+            result = self._duckdb.sql(query)
+            if result is not None:
+                return result.pl()  # a relation runs here: errors while running (a failed cast) come from this
         except duckdb.Error as exc:
             words = " ".join(str(exc).split())
             absent = [n for n in TABLE_NAMES if n not in self.tables and re.search(rf"\b{n}\b", query)]
@@ -96,6 +112,8 @@ class Snapshot:
                 except ConfigError as why:
                     raise why from None
             raise ConfigError(f"The query failed ({words}). Tables: {', '.join(self.tables)}.") from None
+        raise ConfigError(f"The query {query!r} has no statement to run (it is empty, or only comments); give one "
+                          f"such as 'select count(*) from users'. Tables: {', '.join(self.tables)}.")
 
     def close(self) -> None:
         """Close the DuckDB connection that :meth:`sql` opened (the folder itself holds nothing open)."""
@@ -129,10 +147,26 @@ class Snapshot:
         self._entry(name)
         entry = self.manifest.tables[name]
         path = self.path / str(entry.file)
+        if path.resolve().parent != self.path.resolve():  # a link planted under the table's name
+            raise ConfigError(f"The snapshot {self.path} lists {name!r} in {entry.file}, which leads outside the "
+                              f"folder (a symbolic link); a snapshot reads only its own files. Take the snapshot "
+                              f"again, or copy the file into the folder.")
         if not path.is_file():
             raise ConfigError(f"The snapshot {self.path} lists {name!r} as complete but its file {entry.file} is "
                               f"missing: the folder was changed after it was written. Take the snapshot again.")
         return path
+
+
+def _same_kind(found: Any, expected: Any) -> bool:
+    """Whether a column's type is the contract's: the same kind (text, number, time in UTC, list of the same kind,
+    struct); a struct may carry fields the contract does not name (columns and fields may be added)."""
+    if found.base_type() != expected.base_type():
+        return False
+    if isinstance(expected, pl.Datetime):
+        return isinstance(found, pl.Datetime) and found.time_zone == expected.time_zone
+    if isinstance(expected, pl.List):
+        return isinstance(found, pl.List) and _same_kind(found.inner, expected.inner)
+    return True
 
 
 def open_snapshot(path: str | os.PathLike[str]) -> Snapshot:

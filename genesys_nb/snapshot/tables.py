@@ -2,7 +2,8 @@
 
 ``docs/snapshot-tables.md`` describes the contract in words; this module is the same contract as code, used by the
 writer (``client.snapshot()``) and by every reader (``open_snapshot``, findings, diffs). Columns may be added to a
-table, never renamed: a reader checks that the columns below are present.
+table, never renamed: a reader checks that the columns below are present, each of its kind (text, number, UTC
+time, list, struct).
 """
 
 from __future__ import annotations

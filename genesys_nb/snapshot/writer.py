@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import secrets
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +25,9 @@ import polars as pl
 
 from .._version import __version__
 from ..errors import ConfigError, ExportError, PermissionDenied
+from ..export.durable import atomic_write, sync
+from ..export.lock import OutputLock
+from ..export.safefiles import create_new, read_regular_file, refuse_link
 from ..resources import REGISTRY
 from ..resources.base import ListingSpec
 from .manifest import Manifest
@@ -32,6 +37,7 @@ from .tables import DERIVED, FORMAT, FORMAT_VERSION, LISTED, MANIFEST_FILE, tabl
 __all__ = ["write_snapshot", "partial_path"]
 
 PLAN_FILE = "plan.json"
+_OWN_TEMPORARY = re.compile(r".+\.[0-9a-f]{8}\.tmp")  # what _write_new and _write_frame write before renaming
 
 
 def _now() -> str:
@@ -43,22 +49,33 @@ def partial_path(final: Path) -> Path:
     return final.with_name(final.name + ".partial")
 
 
-def _check_target(path: str | os.PathLike, *, resume: bool, overwrite: bool) -> tuple[Path, Path]:
+def _final_path(path: str | os.PathLike, *, resume: bool, overwrite: bool) -> Path:
     if resume and overwrite:
         raise ConfigError("resume=True continues a snapshot and overwrite=True replaces one: choose one.")
     final = Path(path).expanduser()
+    if not final.parent.is_dir():
+        raise ExportError(f"The folder {str(final.parent)!r} does not exist; create it first.")
+    return final
+
+
+def _check_target(final: Path, *, resume: bool, overwrite: bool) -> Path:
+    """The partial folder, checked while this run holds the snapshot's lock (so no other run is writing it)."""
     if final.exists() and not overwrite:
         raise ExportError(f"{str(final)!r} exists already. Choose another folder, or pass overwrite=True to replace "
                           f"it once the new snapshot is complete.")
-    if not final.parent.is_dir():
-        raise ExportError(f"The folder {str(final.parent)!r} does not exist; create it first.")
     partial = partial_path(final)
     if partial.is_symlink():
         raise ExportError(f"{str(partial)!r} is a symbolic link; remove it and try again.")
     if partial.exists() and not resume:
         raise ExportError(f"A snapshot that stopped is in {str(partial)!r}. Pass resume=True to continue it, or "
                           f"delete that folder to start over.")
-    return final, partial
+    return partial
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write one of the run's own files: created new under a temporary name (never through a link planted in the
+    folder), synced and renamed onto ``path``."""
+    atomic_write(path, data, temp_name=f"{path.name}.{secrets.token_hex(4)}.tmp")
 
 
 # -- the plan, kept in the partial folder so that a resumed run lists exactly the same parents ----------------------
@@ -83,16 +100,23 @@ def _save_plan(partial: Path, plan: SnapshotPlan) -> None:
             "listed": {n: {"requests": p.requests, "api_total": p.api_total, "skipped": p.skipped,
                            "missing_permission": p.missing_permission, "spec": _spec_json(p.spec)}
                        for n, p in plan.listed.items()}}
-    (partial / PLAN_FILE).write_bytes(orjson.dumps(data))
+    _write_new(partial / PLAN_FILE, orjson.dumps(data))
 
 
-def _load_plan(partial: Path) -> SnapshotPlan:
+def _load_plan(partial: Path) -> tuple[SnapshotPlan, str]:
+    """The plan and the start time of the stopped snapshot in ``partial``."""
     try:
-        data = orjson.loads((partial / PLAN_FILE).read_bytes())
+        data = orjson.loads(read_regular_file(partial / PLAN_FILE))
         listed = {n: TablePlan(n, p["requests"], p["api_total"], p["skipped"], p["missing_permission"],
                                _spec_from(p["spec"])) for n, p in data["listed"].items()}
-        return SnapshotPlan(tuple(data["tables"]), listed, data["probe_requests"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        unknown = [n for n in [*listed, *data["tables"]] if n not in LISTED and n not in DERIVED]
+        if unknown:
+            raise ValueError(f"unknown tables {', '.join(map(str, unknown))}")
+        started = orjson.loads(read_regular_file(partial / "started.json"))["started"]
+        if not isinstance(started, str):
+            raise TypeError(f"a start time of {started!r}")
+        return SnapshotPlan(tuple(data["tables"]), listed, data["probe_requests"]), started
+    except (OSError, ValueError, KeyError, TypeError, ExportError) as exc:
         raise ExportError(f"The stopped snapshot in {str(partial)!r} cannot be resumed ({exc}); delete that folder "
                           f"and start over.") from None
 
@@ -104,25 +128,30 @@ def _write_listed(client: Any, partial: Path, name: str, plan: TablePlan, *, res
     entry: dict[str, Any] = {"status": "complete", "file": table_file(name), "rows": 0,
                              "api_total": plan.api_total, "requests": 0}
     target = partial / table_file(name)
+    refuse_link(target)
     if target.exists():  # finished by an earlier run
-        entry["rows"] = pl.scan_parquet(target).select(pl.len()).collect().item()
+        try:
+            entry["rows"] = pl.scan_parquet(target).select(pl.len()).collect().item()
+        except pl.exceptions.PolarsError:
+            raise ExportError(f"{str(target)!r} was changed after the stopped snapshot wrote it (it is not Parquet); "
+                              f"delete the folder {str(partial)!r} and start over.") from None
         entry.update(_read_side(partial, name))
         return entry
     resource = REGISTRY[LISTED[name]]
     if plan.spec is None:  # nothing to list (an org without roles, groups or queues)
-        resource.table.to_polars([]).write_parquet(target)  # type: ignore[union-attr]
+        _write_frame(resource.table.to_polars([]), target)  # type: ignore[union-attr]
         return entry
     stream = client.stream(plan.spec)
     summary = stream.to_parquet(target, resume=resume, progress=progress)
     entry["rows"], entry["requests"] = summary.rows, summary.requests
-    (partial / f"{name}.done.json").write_bytes(orjson.dumps({"requests": summary.requests}))
+    _write_new(partial / f"{name}.done.json", orjson.dumps({"requests": summary.requests}))
     return entry
 
 
 def _read_side(partial: Path, name: str) -> dict[str, Any]:
     try:
-        return {"requests": orjson.loads((partial / f"{name}.done.json").read_bytes())["requests"]}
-    except (OSError, ValueError, KeyError):
+        return {"requests": orjson.loads(read_regular_file(partial / f"{name}.done.json"))["requests"]}
+    except (OSError, ValueError, KeyError, TypeError, ExportError):
         return {}
 
 
@@ -151,10 +180,22 @@ def _write_derived(partial: Path, name: str, listed: dict[str, dict[str, Any]]) 
         return {"status": "skipped", "reason": f"computed from {', '.join(skipped)}, which could not be read",
                 "rows": 0, "api_total": None, "requests": 0}
     frame = _derive(partial, name)
-    tmp = partial / f"{name}.parquet.tmp"
-    frame.write_parquet(tmp)
-    os.replace(tmp, partial / table_file(name))
+    _write_frame(frame, partial / table_file(name))
     return {"status": "complete", "file": table_file(name), "rows": frame.height, "api_total": None, "requests": 0}
+
+
+def _write_frame(frame: pl.DataFrame, target: Path) -> None:
+    """A table written whole: into a new temporary file (never through a planted link), then renamed."""
+    tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with create_new(tmp) as fh:
+            frame.write_parquet(fh)
+            sync(fh)
+        os.replace(tmp, target)
+    except BaseException:
+        if tmp.is_file() and not tmp.is_symlink():
+            tmp.unlink()
+        raise
 
 
 def _skipped(plan: TablePlan) -> dict[str, Any]:
@@ -167,21 +208,28 @@ def write_snapshot(client: Any, path: str | os.PathLike, *, tables: Sequence[str
                    progress: bool = True) -> Path:
     """Write a snapshot folder (see the module docs) and return its final path."""
     wanted = check_tables(tables)
-    final, partial = _check_target(path, resume=resume, overwrite=overwrite)
+    final = _final_path(path, resume=resume, overwrite=overwrite)
+    with OutputLock(final, noun="A snapshot"):  # one run per snapshot folder, for the whole run
+        return _write_locked(client, final, wanted, tables, resume=resume, overwrite=overwrite, strict=strict,
+                             progress=progress)
+
+
+def _write_locked(client: Any, final: Path, wanted: tuple[str, ...], tables: Sequence[str] | str | None, *,
+                  resume: bool, overwrite: bool, strict: bool, progress: bool) -> Path:
+    partial = _check_target(final, resume=resume, overwrite=overwrite)
     started = _now()
     resuming = partial.is_dir()
     if resuming:
-        plan = _load_plan(partial)
+        plan, started = _load_plan(partial)
         if plan.tables != wanted and tables is not None:
             raise ExportError(f"The stopped snapshot in {str(partial)!r} was of the tables {', '.join(plan.tables)}; "
                               f"resume it with the same tables, or delete that folder to start over.")
-        started = orjson.loads((partial / "started.json").read_bytes())["started"]
     else:
         plan = plan_snapshot(client, wanted)
         _fail_if_strict(plan, strict)
         partial.mkdir()
         _save_plan(partial, plan)
-        (partial / "started.json").write_bytes(orjson.dumps({"started": started}))
+        _write_new(partial / "started.json", orjson.dumps({"started": started}))
     sent_before = client.transport.counters.requests
     org, as_of = _organization(client)
     entries: dict[str, dict[str, Any]] = {}
@@ -249,11 +297,11 @@ def _fail_if_strict(plan: SnapshotPlan, strict: bool) -> None:
 def _finish(partial: Path, final: Path, manifest: dict[str, Any], overwrite: bool) -> None:
     """Write the manifest, drop the run's bookkeeping, and move the folder under its final name."""
     for leftover in list(partial.iterdir()):
-        if leftover.name in (PLAN_FILE, "started.json") or leftover.name.endswith(".done.json"):
-            leftover.unlink()
-    tmp = partial / (MANIFEST_FILE + ".tmp")
-    tmp.write_text(Manifest.from_json(orjson.dumps(manifest)).to_json())  # the one serialisation of a manifest
-    os.replace(tmp, partial / MANIFEST_FILE)
+        if leftover.name in (PLAN_FILE, "started.json") or leftover.name.endswith(".done.json") or (
+                _OWN_TEMPORARY.fullmatch(leftover.name) and leftover.is_file() and not leftover.is_symlink()):
+            leftover.unlink()  # a temporary one is a run's that was killed while writing it
+    text = Manifest.from_json(orjson.dumps(manifest)).to_json()  # the one serialisation of a manifest
+    _write_new(partial / MANIFEST_FILE, text.encode())
     if final.exists() and overwrite:
         old = final.with_name(final.name + ".replaced")
         os.replace(final, old)
