@@ -104,3 +104,19 @@ def test_filter_panel_requests_the_expand_of_the_columns_it_refers_to(make_clien
     assert sorted(df["id"].to_list()) == sorted(truth["id"].to_list())
     with pytest.raises(ConfigError, match="Unknown user column"):
         FilterPanel(client, columns=("last_login",))
+
+
+def test_files_and_head_output_say_which_columns_stay_empty_without_their_expand(tmp_path, capsys):
+    """Every column is written, but a date_last_login left empty for want of its expand is not "never logged in":
+    the CLI says so, with the flag that fills it."""
+    assert main(["users", "head", *SB, "-n", "2", "--format", "csv"]) == 0
+    err = capsys.readouterr().err
+    assert "date_last_login, date_welcome_sent stay empty without --expand dateLastLogin,dateWelcomeSent" in err
+    assert main(["users", "head", *SB, "-n", "2", "--format", "csv", "--expand", "dateLastLogin,dateWelcomeSent"]) == 0
+    assert "stay" not in capsys.readouterr().err
+    assert main(["users", "head", *SB, "-n", "2"]) == 0  # the table shows no such column
+    assert "empty" not in capsys.readouterr().err
+    assert main(["users", "export", str(tmp_path / "u.parquet"), *SB, "--no-progress"]) == 0
+    assert "date_last_login, date_welcome_sent stay empty" in capsys.readouterr().err
+    assert main(["users", "export", str(tmp_path / "u.ndjson"), *SB, "--no-progress"]) == 0
+    assert "empty" not in capsys.readouterr().err  # the API's own records: nothing is left out of them

@@ -334,7 +334,9 @@ def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
 
     expand, where = _implied_query(args)
     check_page_size(args.page_size)  # every argument before the files: a bad page size is said first
-    check_target(args.out, format=args.format, overwrite=args.overwrite, resume=args.resume)  # before connecting
+    target = check_target(args.out, format=args.format, overwrite=args.overwrite, resume=args.resume)  # first
+    if target.format != "ndjson":  # NDJSON holds the API's own records: no column is there to stay empty
+        _note_unfilled(list(user_schema(expand)), expand, err)
     with _connect(args) as client:
         stream = _users(client, args)
         try:
@@ -361,6 +363,17 @@ def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
     return EXIT_OK
 
 
+
+
+def _note_unfilled(columns: Sequence[str], expand: Sequence[str], err: Any) -> None:
+    """Say on stderr which written columns stay empty for want of an expand value (an empty ``date_last_login`` is
+    not "never logged in"), and the flag that fills them."""
+    from ..resources.users import USERS
+
+    missing = USERS.unfilled(columns, expand)
+    if missing:
+        print(f"genesys-nb: note: {', '.join(missing)} stay{'s' if len(missing) == 1 else ''} empty without "
+              f"--expand {','.join(dict.fromkeys(missing.values()))} (empty does not mean never).", file=err)
 
 
 class _LocalFailure(Exception):
@@ -417,6 +430,7 @@ def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
         df = pl.DataFrame(schema=schema)
     if columns:
         df = df.select(columns)
+    _note_unfilled(df.columns, expand, err)
     if args.format == "csv":
         from ..export.writers import CSV_DATETIME, csv_ready
 
