@@ -4,6 +4,8 @@ know nothing of each other except the one entry that starts the sandbox."""
 import ast
 import pathlib
 
+import pytest
+
 PKG = pathlib.Path(__file__).resolve().parent.parent / "genesys_nb"
 
 #: The layers, lowest first. A module may import its own layer's package and any layer below it, never above.
@@ -89,6 +91,30 @@ def test_importing_the_package_loads_no_notebook_stack_and_no_sdk():
             "'pandas', 'genesys_nb.sandbox') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+_RUN_CLI = """
+import contextlib, io, sys
+from genesys_nb.cli.app import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as exc:
+        code = exc.code
+print(code, "pandas" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["users", "--help"], ["snapshot", "--help"], ["users", "count", "--sandbox"],
+                                  ["users", "columns"]])
+def test_the_command_line_starts_without_pandas(argv):
+    """pandas costs about a second of start-up, and these commands make no pandas frame (pyarrow's
+    Schema.empty_table() imported it, for one; pyarrow's compute functions still do, where pages are decoded)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _RUN_CLI, *argv], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "False"]
 
 
 # -- users are one resource among equals ---------------------------------------------------------------------------

@@ -273,7 +273,8 @@ def _polars_schema(table: TableSchema, expand: frozenset[str]) -> pl.Schema:
     import polars as pl
 
     # An Arrow table converts to a DataFrame (pyarrow is untyped, so polars' overloads cannot tell).
-    frame = cast("pl.DataFrame", pl.from_arrow(_arrow_schema(table, expand).empty_table()))
+    # Table.from_batches, not Schema.empty_table(): that one imports pandas (a second's start-up for the CLI).
+    frame = cast("pl.DataFrame", pl.from_arrow(pa.Table.from_batches([], schema=_arrow_schema(table, expand))))
     return pl.Schema(frame.schema)
 
 
