@@ -488,3 +488,37 @@ def test_a_retry_policy_that_disables_its_guards_is_refused(field, value):
 def test_timeout_must_be_positive_seconds(timeout):
     with pytest.raises(gnb.ConfigError, match="timeout="):
         gnb.connect(api_url="http://127.0.0.1:9", client_id="a", client_secret="b", timeout=timeout)
+
+
+def test_one_expired_token_refused_to_many_workers_at_once_is_one_refusal():
+    """32 requests in flight when the token expires: each is refused, the token is renewed, all of them succeed."""
+    workers = 32
+    expired, renewed = threading.Barrier(workers, timeout=5), threading.Barrier(workers, timeout=5)
+
+    def handler(request):
+        try:
+            if request.headers["Authorization"] == "Bearer tok1":
+                expired.wait()  # every worker has sent with the expired token before any answer comes
+                return httpx.Response(401, json={"code": "bad.credentials"})
+            renewed.wait()  # and every worker has judged its 401 before any replay is answered
+        except threading.BrokenBarrierError:
+            return httpx.Response(400, json={"message": "not every worker came back"})
+        return page([{"id": "a"}])
+
+    script = Script(handler)
+    client = client_for(script)
+    client.auth.access_token()  # tok1, before the workers start
+    results, errors = [], []
+
+    def work():
+        try:
+            results.append(client.get("/api/v2/x")["entities"])
+        except gnb.GenesysError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert errors == [] and len(results) == workers

@@ -16,7 +16,7 @@ from .auth import AccessToken
 
 __all__ = ["TokenRefusals", "MAX_REFUSALS_IN_A_ROW", "MAX_FRESH_REFUSALS_IN_A_ROW"]
 
-MAX_REFUSALS_IN_A_ROW = 10  # 401s with no other answer in between, from any request: the API refuses every token
+MAX_REFUSALS_IN_A_ROW = 10  # tokens refused with no other answer in between, from any request: it refuses every token
 MAX_FRESH_REFUSALS_IN_A_ROW = 3  # renewed tokens refused on their very first use, with no other answer in between
 _REMEMBERED = 16  # recent tokens kept to tell a token's first use (enough for any renewal burst)
 
@@ -29,6 +29,7 @@ class TokenRefusals:
         self._lock = threading.Lock()
         self._sent: deque[AccessToken] = deque(maxlen=_REMEMBERED)
         self._accepted: deque[AccessToken] = deque(maxlen=_REMEMBERED)
+        self._refused: deque[AccessToken] = deque(maxlen=_REMEMBERED)
         self._in_a_row = 0
         self._fresh_in_a_row = 0
 
@@ -50,13 +51,16 @@ class TokenRefusals:
 
     def worth_renewing(self, token: AccessToken, first_use: bool) -> bool:
         """Record a 401 for ``token`` and say whether renewing it may help: False once the API has refused
-        :data:`MAX_REFUSALS_IN_A_ROW` requests, or :data:`MAX_FRESH_REFUSALS_IN_A_ROW` new tokens on their first
-        use, without accepting anything in between (the OAuth client itself is refused)."""
+        :data:`MAX_REFUSALS_IN_A_ROW` tokens, or :data:`MAX_FRESH_REFUSALS_IN_A_ROW` new tokens on their first use,
+        without accepting anything in between (the OAuth client itself is refused). A token counts once, however
+        many workers were refused with it (32 requests in flight when it expires are one refusal, not 32)."""
         with self._lock:
             fresh = first_use and token not in self._accepted
             if self._in_a_row >= MAX_REFUSALS_IN_A_ROW or (
                     fresh and self._fresh_in_a_row >= MAX_FRESH_REFUSALS_IN_A_ROW):
                 return False
-            self._in_a_row += 1
-            self._fresh_in_a_row += fresh
+            if token not in self._refused:
+                self._refused.append(token)
+                self._in_a_row += 1
+                self._fresh_in_a_row += fresh
             return True
