@@ -522,3 +522,4 @@ def test_one_expired_token_refused_to_many_workers_at_once_is_one_refusal():
     for t in threads:
         t.join(20)
     assert errors == [] and len(results) == workers
+    assert script.tokens == 2  # one renewal served every worker
