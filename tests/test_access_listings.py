@@ -96,6 +96,55 @@ def test_fan_out_resumes_after_any_page_without_loss_or_repeats(org, concurrency
     assert seen.height == whole.height
 
 
+#: Page sizes that give every listing of the 400-user org several pages.
+SMALL_PAGES = {"divisions": 2, "roles": 4, "role_grants": 50, "groups": 7, "group_members": 50, "queues": 5,
+               "queue_members": 25, "licenses": 40}
+#: The column of each listing's frame that holds the id of its API records (fan-outs and licences page their rows).
+RECORD_ID = {"divisions": "division_id", "roles": "role_id", "groups": "group_id", "queues": "queue_id"}
+
+
+@pytest.mark.parametrize("method", sorted(LISTINGS))
+def test_every_listing_resumes_after_its_second_page_without_loss_or_repeats(org, method):
+    size = SMALL_PAGES[method]
+    whole = getattr(org, method)(page_size=size).to_polars()
+    stream = getattr(org, method)(page_size=size)
+    first, token = [], None
+    for i, page in enumerate(stream.pages()):
+        first.extend(page.items)
+        token = page.resume_token
+        if i == 1:
+            break
+    stream.close()
+    assert token is not None, "the listing has more than two pages"
+    rest = getattr(org, method)(page_size=size, resume=token).to_polars()
+    if method in RECORD_ID:  # pages hold the API's records, the frame one row per record
+        key = RECORD_ID[method]
+        before = {r["id"] for r in first}
+        assert before.isdisjoint(rest[key]) and before | set(rest[key]) == set(whole[key])
+    else:  # fan-out and licence pages hold the rows themselves
+        columns = LISTINGS[method][1][:2]
+        seen = pl.concat([pl.DataFrame(first, schema=whole.schema), rest])
+        assert seen.height == whole.height and _rows(seen, columns) == _rows(whole, columns)
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    # (429 storms wait real seconds: they are in tests/test_fault_matrix.py)
+    faults = {"seed": 5, "server_errors": 0.1, "drops": 0.05, "truncated": 0.05, "non_json": 0.05,
+              "token_expiry_every": 13}
+    with gnb.connect(sandbox={"users": 300, "faults": faults, "rate_limit": None}, sleep=lambda s: None) as client:
+        yield client
+
+
+@pytest.mark.parametrize("method", sorted(LISTINGS))
+def test_every_listing_survives_every_fault(faulty, method):
+    table, columns = LISTINGS[method]
+    before = faulty.stats["retries"]
+    got = getattr(faulty, method)().to_polars()
+    assert _rows(got, columns) == _rows(getattr(truth, table)(faulty.sandbox), columns)
+    assert faulty.stats["retries"] > before or method in ("divisions", "roles", "groups", "queues")
+
+
 def test_a_resume_token_of_another_listing_is_refused(org):
     page = next(org.group_members().pages())
     with pytest.raises(ConfigError, match="different query"):

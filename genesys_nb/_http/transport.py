@@ -146,7 +146,7 @@ class Transport:
         call = _Call(method, self.url_for(path, refuse_as=refuse_as), params,
                      orjson.dumps(json) if json is not None else None, decode or parse_json,
                      Budget(self.policy, clock=self._clock), cancel)
-        sleep = self._sleep if cancel is None else functools.partial(_cancellable_sleep, cancel, call)
+        sleep = self._sleep if cancel is None else functools.partial(_cancellable_sleep, cancel, call, self._sleep)
         retrying = make_retrying(call.budget, sleep=sleep, before_sleep=functools.partial(_log_retry, call))
         attempt = self._attempt if cancel is None else functools.partial(self._attempt_unless, cancel)
         try:
@@ -278,9 +278,16 @@ class RequestCancelled(GenesysError):
     """A request abandoned because the stream it was for was closed (never retried)."""
 
 
-def _cancellable_sleep(cancel: threading.Event, call: _Call, seconds: float) -> None:
-    """Wait between attempts, ending at once (with :class:`RequestCancelled`) when ``cancel`` is set."""
-    if cancel.wait(seconds):
+def _cancellable_sleep(cancel: threading.Event, call: _Call, sleep: Callable[[float], None], seconds: float) -> None:
+    """Wait between attempts, ending at once (with :class:`RequestCancelled`) when ``cancel`` is set. A sleep
+    function other than ``time.sleep`` (a test's fake clock) is kept, and ``cancel`` checked before it."""
+    if sleep is time.sleep:
+        cancelled = cancel.wait(seconds)
+    else:
+        cancelled = cancel.is_set()
+        if not cancelled:
+            sleep(seconds)
+    if cancelled:
         raise RequestCancelled(f"{call.method} {call.path} was abandoned: its stream was closed.", url=call.url)
 
 
