@@ -78,18 +78,22 @@ def test_fan_out_for_chosen_parents_only(org):
         org.group_members(group_ids=[])
 
 
+def _first_pages(stream, pages: int) -> tuple[list, str | None]:
+    """The items of a stream's first ``pages`` pages and the resume token after them (the stream is closed)."""
+    items, token = [], None
+    for i, page in enumerate(stream.pages()):
+        items.extend(page.items)
+        token = page.resume_token
+        if i == pages - 1:
+            break
+    stream.close()
+    return items, token
+
+
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_fan_out_resumes_after_any_page_without_loss_or_repeats(org, concurrency):
     whole = org.queue_members(page_size=25, concurrency=concurrency).to_polars()
-    stream = org.queue_members(page_size=25, concurrency=concurrency)
-    first = []
-    token = None
-    for i, page in enumerate(stream.pages()):
-        first.extend(page.items)
-        token = page.resume_token
-        if i == 7:
-            break
-    stream.close()
+    first, token = _first_pages(org.queue_members(page_size=25, concurrency=concurrency), 8)
     rest = org.queue_members(page_size=25, concurrency=concurrency, resume=token).to_polars()
     seen = pl.concat([pl.DataFrame(first, schema=whole.schema), rest])
     assert _rows(seen, ["queue_id", "user_id"]) == _rows(whole, ["queue_id", "user_id"])
@@ -107,14 +111,7 @@ RECORD_ID = {"divisions": "division_id", "roles": "role_id", "groups": "group_id
 def test_every_listing_resumes_after_its_second_page_without_loss_or_repeats(org, method):
     size = SMALL_PAGES[method]
     whole = getattr(org, method)(page_size=size).to_polars()
-    stream = getattr(org, method)(page_size=size)
-    first, token = [], None
-    for i, page in enumerate(stream.pages()):
-        first.extend(page.items)
-        token = page.resume_token
-        if i == 1:
-            break
-    stream.close()
+    first, token = _first_pages(getattr(org, method)(page_size=size), 2)
     assert token is not None, "the listing has more than two pages"
     rest = getattr(org, method)(page_size=size, resume=token).to_polars()
     if method in RECORD_ID:  # pages hold the API's records, the frame one row per record
