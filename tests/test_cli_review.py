@@ -34,7 +34,7 @@ def test_review_prints_the_counts_per_rule(capsys, pair):
 
 
 def test_review_with_previous_and_xlsx_writes_the_workbook(capsys, pair, tmp_path):
-    target = tmp_path / "out" / "review.xlsx"
+    target = tmp_path / "review.xlsx"
     code, out, err = run(capsys, "review", pair[1], "--previous", pair[0], "--xlsx", str(target))
     assert code == 0, err
     assert f"wrote {target}" in out
@@ -44,6 +44,16 @@ def test_review_with_previous_and_xlsx_writes_the_workbook(capsys, pair, tmp_pat
     code, out, err = run(capsys, "review", pair[1], "--xlsx", str(target))
     assert code == 2 and "exists; pass --overwrite to replace it" in err
     assert run(capsys, "review", pair[1], "--xlsx", str(target), "--overwrite")[0] == 0
+
+
+@pytest.mark.parametrize("command", ["review", "diff"])
+def test_xlsx_in_a_missing_folder_is_refused_before_any_work(capsys, pair, tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    argv = [pair[1]] if command == "review" else list(pair)
+    code, out, err = run(capsys, command, *argv, "--xlsx", "nowhere/r.xlsx")
+    assert code == 2, err
+    assert f"The folder '{tmp_path / 'nowhere'}' does not exist" in err and "mkdir -p" in err
+    assert out == "" and list(tmp_path.iterdir()) == []
 
 
 def test_review_options_change_the_answer(capsys, pair):

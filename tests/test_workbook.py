@@ -23,7 +23,7 @@ def book(tmp_path_factory):
     root = tmp_path_factory.mktemp("wb")
     old, new = acme(root / "q2"), acme_next(root / "q3")
     review = gnb.review(new, previous=old)
-    path = review.to_excel(root / "out" / "review.xlsx")
+    path = review.to_excel(root / "review.xlsx")
     return review, openpyxl.load_workbook(path)
 
 
@@ -155,6 +155,20 @@ def test_a_failed_write_leaves_nothing_under_the_final_name(tmp_path, book, monk
     with pytest.raises(RuntimeError):
         review.to_excel(tmp_path / "r.xlsx")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("write", ["review", "diff"])
+def test_a_missing_folder_is_refused_not_created(tmp_path, book, write):
+    """As exports: the workbook's folder must exist; the error names it, and nothing is created."""
+    review, _ = book
+    target = tmp_path / "nowhere" / "r.xlsx"
+    frames = review if write == "review" else review.diff
+    with pytest.raises(ExportError, match=f"The folder '{tmp_path / 'nowhere'}' does not exist"):
+        frames.to_excel(target)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ExportError, match="is not a folder"):
+        frames.to_excel(tmp_path / "file" / "r.xlsx")
 
 
 def test_only_xlsx_names_are_accepted(tmp_path, book):
