@@ -71,6 +71,17 @@ def test_export_refuses_to_overwrite_then_overwrites(tmp_path, capsys):
     assert pl.read_csv(out).height == 600
 
 
+def test_resuming_a_complete_export_says_there_is_nothing_to_resume(tmp_path, capsys):
+    out = tmp_path / "u.parquet"
+    assert main(["users", "export", str(out), *SB, "--no-progress"]) == 0
+    capsys.readouterr()
+    before = out.read_bytes()
+    assert main(["users", "export", str(out), *SB, "--no-progress", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "is complete" in err and "nothing to resume" in err and "pass --overwrite instead of --resume" in err
+    assert "=True" not in err and out.read_bytes() == before
+
+
 @pytest.mark.parametrize("args,match", [
     (["users", "export", "{tmp}/missing/u.parquet"], "does not exist"),
     (["users", "export", "{tmp}/u.xlsx"], "Cannot tell the format"),

@@ -123,6 +123,19 @@ def test_an_existing_folder_is_never_replaced_unless_asked(tmp_path):
             client.snapshot(tmp_path / "no" / "s", progress=False)
 
 
+def test_resuming_a_complete_snapshot_says_there_is_nothing_to_resume(tmp_path, capsys):
+    with gnb.connect(sandbox={"users": 50, "rate_limit": None}) as client:
+        client.snapshot(tmp_path / "s", tables="roles", progress=False)
+        sent = client.transport.counters.requests
+        with pytest.raises(ExportError, match="is a complete snapshot: there is nothing to resume.*pass "
+                                              "overwrite=True instead of resume=True"):
+            client.snapshot(tmp_path / "s", tables="roles", resume=True, progress=False)
+        assert client.transport.counters.requests == sent
+    assert cli_main(["snapshot", str(tmp_path / "s"), "--sandbox", "--resume", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "nothing to resume" in err and "pass --overwrite instead of --resume" in err and "=True" not in err
+
+
 def _cli_snapshot(folder: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "TQDM_DISABLE": "1"}
     env.pop("GENESYSCLOUD_OAUTHCLIENT_SECRET", None)

@@ -60,6 +60,10 @@ def _final_path(path: str | os.PathLike, *, resume: bool, overwrite: bool) -> Pa
 
 def _check_target(final: Path, *, resume: bool, overwrite: bool) -> Path:
     """The partial folder, checked while this run holds the snapshot's lock (so no other run is writing it)."""
+    if final.exists() and resume and (final / MANIFEST_FILE).is_file():
+        raise ExportError(f"{str(final)!r} is a complete snapshot: there is nothing to resume. To take it again from "
+                          f"the start, pass overwrite=True instead of resume=True (the old one stays until the new "
+                          f"one is complete).")
     if final.exists() and not overwrite:
         raise ExportError(f"{str(final)!r} exists already. Choose another folder, or pass overwrite=True to replace "
                           f"it once the new snapshot is complete.")
