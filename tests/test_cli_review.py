@@ -98,6 +98,9 @@ def test_diff_refuses_two_orgs_and_the_wrong_order(capsys, pair, tmp_path):
     assert code == 2 and "two different orgs" in err
     code, _, err = run(capsys, "diff", pair[1], pair[0])
     assert code == 2 and "pass the older snapshot first" in err
+    code, _, err = run(capsys, "review", pair[0], "--previous", pair[1])
+    assert code == 2 and "finished 2026-09-28 12:00:00 UTC) is newer than the reviewed one" in err
+    assert "--previous must be the older of the two" in err
 
 
 def test_help_lists_the_commands(capsys):

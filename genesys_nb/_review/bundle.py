@@ -11,8 +11,9 @@ from pathlib import Path
 
 import polars as pl
 
+from ..errors import Arg
 from ..snapshot.reader import Snapshot, as_snapshot
-from .diff import KINDS, SnapshotDiff, diff
+from .diff import KINDS, SnapshotDiff, check_pair, diff
 from .findings import FindingsResult, run_findings
 from .rules import RULES, SEVERITIES
 from .workbook import Block
@@ -88,6 +89,8 @@ def review(new: Snapshot | str | os.PathLike[str], previous: Snapshot | str | os
     """Review snapshot ``new``: its findings (as :func:`findings`) and, with ``previous``, the diff from it."""
     snap = as_snapshot(new, "new")
     before = as_snapshot(previous, "previous") if previous is not None else None
+    if before is not None:  # in the words of this call: previous=, not diff's old
+        check_pair(before, snap, previous=Arg("previous"))
     changes = diff(before, snap) if before is not None else None  # refuses another org before the rules run
     result: FindingsResult = run_findings(snap, today=today, stale_days=stale_days, admin_roles=admin_roles,
                                           argument_names=argument_names)
