@@ -47,7 +47,8 @@ def test_sheets_summary_findings_each_rule_and_each_change_kind(book):
 def test_findings_sheet_has_every_finding_and_empty_decision_columns(book):
     review, wb = book
     ws = wb["Findings"]
-    assert header(ws) == [*review.findings.columns, "decision", "comment"]
+    columns = [c + "_utc" if c == "date_last_login" else c for c in review.findings.columns]
+    assert header(ws) == [*columns, "decision", "comment"]
     assert ws.max_row == review.findings.height + 1
     assert {c.value for c in column(ws, "decision")} == {None}
     assert [c.value for c in column(ws, "user_id")] == review.findings["user_id"].to_list()
@@ -75,9 +76,19 @@ def test_headers_are_frozen_and_filtered_and_columns_readable(book):
     assert detail > 40
 
 
+def test_every_time_header_of_every_sheet_says_utc(book):
+    _, wb = book
+    times = {name: [h for h, c in zip(header(ws), next(ws.iter_rows(min_row=2, max_row=2), ())) if
+                    isinstance(c.value, dt.datetime)] for name, ws in ((n, wb[n]) for n in wb.sheetnames[1:])}
+    assert times["Findings"] == ["date_last_login_utc"]
+    assert all(h.endswith("_utc") for hs in times.values() for h in hs), times
+    summary = [v for row in wb["Summary"].iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert {"started_utc", "finished_utc", "as_of_utc", "review_date_utc", "written_utc"} <= set(summary)
+
+
 def test_dates_are_real_excel_dates(book):
     review, wb = book
-    logins = [c for c in column(wb["Findings"], "date_last_login") if c.value is not None]
+    logins = [c for c in column(wb["Findings"], "date_last_login_utc") if c.value is not None]
     assert logins and all(c.is_date and isinstance(c.value, dt.datetime) for c in logins)
     expected = review.findings["date_last_login"].drop_nulls().dt.replace_time_zone(None).to_list()
     assert [c.value for c in logins] == expected

@@ -6,7 +6,7 @@ Safety and form, in one place for every workbook of the toolkit:
   every text cell is stored as text: a name such as ``=HYPERLINK(...)`` or ``@SUM(A1)``, or one that begins with
   ``+``, ``-``, a tab or a carriage return, is never a formula (Excel and CSV injection).
 - Each data sheet is an Excel table with its header frozen, an autofilter, and column widths from its contents;
-  times are real Excel date-times (UTC, as the snapshot holds them).
+  times are real Excel date-times (UTC, as the snapshot holds them), under headers that end in ``_utc``.
 - The target folder must exist (it is never created, as for exports); the file is created new under a temporary
   name in it (never through a planted link) and renamed into place when complete; an existing file is replaced
   only with ``overwrite=True``.
@@ -179,11 +179,13 @@ _FORMATS = {pl.Datetime: DATETIME_FORMAT, pl.Date: DATE_FORMAT}
 
 
 def excel_ready(frame: pl.DataFrame) -> pl.DataFrame:
-    """Timezone-aware times as UTC wall-clock times (Excel has no time zones); lists as comma-separated text."""
+    """Timezone-aware times as UTC wall-clock times (Excel has no time zones), their headers ending in ``_utc`` (as
+    every sheet's time columns do: ``date_last_login_utc``); lists as comma-separated text."""
     exprs = []
     for name, dtype in frame.schema.items():
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-            exprs.append(pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None))
+            utc = pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            exprs.append(utc if name.endswith("_utc") else utc.alias(f"{name}_utc"))
         elif isinstance(dtype, pl.List):
             exprs.append(pl.col(name).cast(pl.List(pl.String)).list.join(", "))
         else:
