@@ -396,6 +396,52 @@ def test_sandbox_help_names_the_command_and_explains_every_option(capsys):
     assert bare == [], f"options without help: {bare}"
 
 
+def _example_commands(help_text: str) -> list[list[str]]:
+    """The genesys-nb commands of a --help's examples, as argv lists (comments, env assignments, `&&` and line
+    continuations handled as a shell would)."""
+    import shlex
+
+    block = help_text.split("examples:\n", 1)[1].split("exit codes:", 1)[0]
+    commands, buffer = [], ""
+    for line in block.splitlines():
+        buffer += line.rstrip("\\") + "\n"
+        try:
+            words = shlex.split(buffer, comments=True)
+        except ValueError:  # a quote still open: the command goes on on the next line
+            continue
+        buffer = ""
+        while words:
+            cut = words.index("&&") if "&&" in words else len(words)
+            command, words = words[:cut], words[cut + 1:]
+            while command and "=" in command[0] and not command[0].startswith("-"):
+                command = command[1:]  # VAR=value before the command
+            if command and command[0] == "genesys-nb":
+                commands.append(command[1:])
+    assert buffer.strip() == "", f"unfinished example: {buffer!r}"
+    return commands
+
+
+@pytest.mark.parametrize("command", ["sandbox", "snapshot", "sql"])
+def test_help_has_offline_examples_that_parse_and_exit_codes(capsys, command):
+    import genesys_nb.sandbox.cli as sandbox_cli
+
+    if command == "sandbox":
+        with pytest.raises(SystemExit):
+            main(["sandbox", "--help"])
+    else:
+        assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "\nexit codes: 0 " in out
+    examples = _example_commands(out)
+    own = [argv for argv in examples if argv[0] == command]
+    assert len(own) >= 3, examples
+    first_run = next(argv for argv in examples if argv[0] in ("snapshot", "sandbox"))
+    assert command == "sandbox" or "--sandbox" in first_run  # sandbox first: it runs offline
+    for argv in examples:  # every example is a command line the parser takes
+        parser = sandbox_cli.build_parser("genesys-nb sandbox") if argv[0] == "sandbox" else cli.build_parser()
+        parser.parse_args(argv[1:] if argv[0] == "sandbox" else argv)
+
+
 # -- issue 13, item 9: a used stream, and the bar's count against its postfix ----------------------------------------
 def test_iterating_a_used_stream_again_raises_as_to_pandas_does():
     with gnb.connect(sandbox={"users": 30}) as client:

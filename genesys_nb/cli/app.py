@@ -38,7 +38,7 @@ __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_API, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
-EXAMPLES = """\
+_EXAMPLE_LINES = """\
 examples:
   # try everything offline against the built-in sandbox (no credentials needed)
   genesys-nb users export users.parquet --sandbox --sandbox-users 50000
@@ -63,10 +63,12 @@ examples:
   mkdir -p snapshots && genesys-nb snapshot snapshots/2026-q4 --sandbox
   genesys-nb sql snapshots/2026-q4 "select state, count(*) as n from users group by state"
   genesys-nb review snapshots/2026-q4 --previous snapshots/2026-q3 --xlsx review.xlsx
-
+"""
+EXIT_CODES = """
 exit codes: 0 ok, 1 export failed locally (checkpoint kept), 2 bad usage or configuration, 3 authentication or
 permission refused, 4 API or network failure after retries (checkpoint kept; rerun with --resume), 130 interrupted.
 """
+EXAMPLES = _EXAMPLE_LINES + EXIT_CODES
 
 ABOUT = ("Export a Genesys Cloud org's user directory page by page into Parquet, NDJSON or CSV, count its users, or "
          "peek at them; snapshot who can do what (roles, grants, groups, queues, skills, licences) into a folder of "

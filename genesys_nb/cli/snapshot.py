@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from ..errors import AuthenticationError, ConfigError, ExportError, PermissionDenied
-from .app import EXIT_API, EXIT_AUTH, EXIT_USAGE, shell_message
+from .app import EXIT_API, EXIT_AUTH, EXIT_CODES, EXIT_USAGE, shell_message
 
 ABOUT_SNAPSHOT = ("Write the org's access tables (users, roles and grants, groups and members, queues and members, "
                   "skills, languages, licences) into DIR: one Parquet file per table and a manifest.json with the org, "
@@ -17,6 +17,34 @@ ABOUT_SNAPSHOT = ("Write the org's access tables (users, roles and grants, group
 ABOUT_SQL = ("Run a DuckDB SQL query over a snapshot folder; each table is a view of its name, e.g. "
              "\"select name, email from users where state <> 'active'\".")
 
+SNAPSHOT_EXAMPLES = """\
+examples:
+  # offline, against the built-in sandbox (no credentials needed); the parent folder must exist
+  mkdir -p snapshots
+  genesys-nb snapshot snapshots/demo --sandbox --plan        # the requests and the time they take; writes nothing
+  genesys-nb snapshot snapshots/demo --sandbox               # every table, progress per table on stderr
+  genesys-nb snapshot snapshots/roles --sandbox --tables users,user_roles   # some tables (and those they need)
+
+  # a real org; a snapshot that stopped (network, rate limit, Ctrl-C): the same command with --resume
+  genesys-nb snapshot snapshots/2026-q4 --region eu-west-1
+  genesys-nb snapshot snapshots/2026-q4 --region eu-west-1 --resume
+
+  # one snapshot per profile, the orgs at once: snapshots/all/north and snapshots/all/south
+  genesys-nb snapshot snapshots/all --profile north --profile south
+"""
+SQL_EXAMPLES = """\
+examples:
+  # a snapshot to query, offline (see genesys-nb snapshot --help); no connection is needed to query it
+  mkdir -p snapshots && genesys-nb snapshot snapshots/demo --sandbox
+  genesys-nb sql snapshots/demo "select state, count(*) as n from users group by state"
+  genesys-nb sql snapshots/demo "select name, email from users where date_last_login is null" --format csv
+  genesys-nb sql snapshots/demo "select r.name, count(*) as n from user_roles join roles r using (role_id)
+    group by all order by n desc" -n 10
+"""
+SQL_EXIT_CODES = """
+exit codes: 0 ok, 2 bad usage: not a snapshot folder, a table it lacks, or a query that fails.
+"""
+
 
 def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: Any, wrap: Any) -> None:
     """Register ``snapshot`` and ``sql`` on the CLI's sub-command parser."""
@@ -24,7 +52,7 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: 
 
     snap = commands.add_parser("snapshot", parents=[connection], formatter_class=formatter,
                                help="write the org's access tables into a snapshot folder",
-                               description=wrap(ABOUT_SNAPSHOT))
+                               description=wrap(ABOUT_SNAPSHOT), epilog=SNAPSHOT_EXAMPLES + EXIT_CODES)
     snap.add_argument("dir", metavar="DIR", help="the snapshot folder to create (with several --profile flags: a "
                                                  "folder holding one snapshot per profile, DIR/PROFILE)")
     snap.add_argument("--tables", metavar="A,B", help=f"only these tables (default all: {', '.join(TABLES)})")
@@ -37,7 +65,7 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: 
     snap.set_defaults(handler=run_snapshot)
 
     sql = commands.add_parser("sql", formatter_class=formatter, help="query a snapshot folder with SQL",
-                              description=wrap(ABOUT_SQL))
+                              description=wrap(ABOUT_SQL), epilog=SQL_EXAMPLES + SQL_EXIT_CODES)
     sql.add_argument("dir", metavar="DIR", help="a snapshot folder")
     sql.add_argument("query", metavar="QUERY", help="a DuckDB SQL query")
     sql.add_argument("--format", choices=("table", "csv", "ndjson"), default="table", help="output format")
