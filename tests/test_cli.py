@@ -489,3 +489,27 @@ def test_sql_writes_nested_columns_as_csv_and_a_reader_that_goes_away_ends_it_qu
     proc.stdout.close()  # like `| head -1`
     err = proc.stderr.read().decode()
     assert proc.wait(60) == 0 and "Traceback" not in err, err
+
+
+def test_sql_shows_its_table_as_users_head_does_and_times_in_utc_in_any_time_zone(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    assert main(["snapshot", str(tmp_path / "s"), "--sandbox", "--sandbox-users", "5", "--tables", "users",
+                 "--no-progress"]) == 0
+    capsys.readouterr()
+    query = "select name, date_last_login from users where date_last_login is not null order by id limit 3"
+    assert main(["sql", str(tmp_path / "s"), query]) == 0
+    table = capsys.readouterr().out
+    assert main(["users", "head", "-n", "3", "--sandbox", "--sandbox-users", "5", "--columns",
+                 "name,date_last_login"]) == 0
+    head = capsys.readouterr().out
+    assert "shape:" not in table and "shape:" not in head
+    assert "datetime[μs, UTC]" in table and "datetime[μs, UTC]" in head and "Etc/" not in table
+    want = gnb.open_snapshot(tmp_path / "s").table("users").filter(pl.col("date_last_login").is_not_null()) \
+        .sort("id").head(1).collect()["date_last_login"][0]
+    csv = subprocess.run([sys.executable, "-m", "genesys_nb.cli", "sql", str(tmp_path / "s"), query, "--format",
+                          "csv"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "TZ": "Europe/Berlin"})  # DuckDB would answer in Berlin time
+    assert csv.returncode == 0, csv.stderr
+    assert csv.stdout.splitlines()[1].endswith(want.strftime(",%Y-%m-%dT%H:%M:%S.") + f"{want.microsecond // 1000:03d}Z")

@@ -440,10 +440,18 @@ def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
     elif args.format == "ndjson":
         out.write(df.write_ndjson())
     else:
-        with pl.Config(tbl_rows=args.rows, tbl_cols=-1, fmt_str_lengths=48, tbl_width_chars=10_000,
-                       tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=False):
-            print(df, file=out)
+        print_table(df, args.rows, out)
     return EXIT_OK
+
+
+def print_table(frame: Any, rows: int, out: Any) -> None:
+    """A frame as the terminal table of `users head` and `sql`: its first ``rows`` rows, every column, the column
+    types, no "shape" line."""
+    import polars as pl
+
+    with pl.Config(tbl_rows=rows, tbl_cols=-1, fmt_str_lengths=48, tbl_width_chars=10_000,
+                   tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=False):
+        print(frame, file=out)
 
 
 def _cmd_columns(args: argparse.Namespace, out: Any, err: Any) -> int:

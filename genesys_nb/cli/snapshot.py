@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from ..errors import AuthenticationError, ConfigError, ExportError, PermissionDenied
-from .app import EXIT_API, EXIT_AUTH, EXIT_CODES, EXIT_USAGE, shell_message
+from .app import EXIT_API, EXIT_AUTH, EXIT_CODES, EXIT_USAGE, print_table, shell_message
 
 ABOUT_SNAPSHOT = ("Write the org's access tables (users, roles and grants, groups and members, queues and members, "
                   "skills, languages, licences) into DIR: one Parquet file per table and a manifest.json with the org, "
@@ -156,8 +156,6 @@ def summary_table(manifest: dict[str, Any]) -> str:
 
 
 def run_sql(args: argparse.Namespace, out: Any, err: Any) -> int:
-    import polars as pl
-
     from ..snapshot import open_snapshot
 
     frame = open_snapshot(args.dir).sql(args.query)
@@ -168,8 +166,7 @@ def run_sql(args: argparse.Namespace, out: Any, err: Any) -> int:
     elif args.format == "ndjson":
         out.write(frame.write_ndjson())
     else:
-        with pl.Config(tbl_rows=args.rows, tbl_cols=-1, fmt_str_lengths=200, tbl_width_chars=200):
-            print(frame, file=out)
+        print_table(frame, args.rows, out)  # as `users head` shows its table
     return 0
 
 
