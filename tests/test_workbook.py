@@ -238,3 +238,29 @@ def test_a_link_planted_beside_the_workbook_is_never_followed(tmp_path, book, mo
     with pytest.raises(ExportError, match="neither follows nor deletes"):
         review.to_excel(tmp_path / "r2.xlsx")
     assert victim.read_text() == "precious\n" and planted.is_symlink() and not (tmp_path / "r2.xlsx").exists()
+
+
+def test_the_review_methods_notebooks_use_are_in_the_readme_as_they_behave(tmp_path, book):
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    section = (root / "README.md").read_text().split("## Access reviews", 1)[1].split("\n## ", 1)[0]
+    used = set()
+    for notebook in (root / "notebooks").glob("*.ipynb"):
+        cells = json.loads(notebook.read_text())["cells"]
+        used |= {m for c in cells for m in re.findall(r"\breview\.(\w+)\(", "".join(c["source"]))}
+    assert {"counts", "findings_by_rule"} <= used
+    for method in used | {"summary"}:
+        assert f"review.{method}(" in section, method
+    review, _ = book
+    assert list(review.counts()) == [r.id for r in gnb.RULES]
+    assert list(review.findings_by_rule()) == [r.id for r in gnb.RULES if review.counts()[r.id]]
+    documented = section.split("`review.summary()` holds", 1)[1].split("A rule in `not_run`", 1)[0]
+    keys = re.findall(r"`(\w+)` \(|`(\w+)`[,.]? ", documented)
+    top = [a or b for a, b in keys if (a or b) in review.summary()]
+    assert set(top) == set(review.summary()), top
+    # a rule that could not run counts 0, and says why in not_run
+    skipped = gnb.review(acme(tmp_path / "a", skipped={"user_licenses": ("403 Forbidden", "license:user:view")}))
+    assert "licence_on_inactive" in skipped.not_run and skipped.counts()["licence_on_inactive"] == 0

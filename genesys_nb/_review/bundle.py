@@ -41,12 +41,14 @@ class Review:
         return {r.id: part for r in RULES if (part := self.findings.filter(pl.col("rule") == r.id)).height}
 
     def counts(self) -> dict[str, int]:
-        """Findings per rule (every rule, 0 included)."""
+        """Findings per rule: every rule of RULES, 0 included (a rule in ``not_run`` counts 0 as well)."""
         found = dict(self.findings.group_by("rule").len().iter_rows())
         return {r.id: found.get(r.id, 0) for r in RULES}
 
     def summary(self) -> dict[str, object]:
-        """The review's figures: org, times, table rows, findings per rule and severity, changes per kind."""
+        """The review's figures as a dict: ``org``, ``finished``, ``today``, ``previous_finished``, ``tables``
+        (rows, API total, status), ``findings``, ``by_severity``, ``by_rule``, ``not_run``, ``changes`` (the
+        diff's counts per kind, or None)."""
         m = self.snapshot.manifest
         return {"org": {"id": m.org.id, "name": m.org.name}, "finished": m.finished, "today": self.today,
                 "previous_finished": self.previous.manifest.finished if self.previous else None,
