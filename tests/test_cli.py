@@ -169,23 +169,72 @@ def test_server_failure_exits_4(tmp_path, capsys, monkeypatch, make_client):
     assert "kept failing" in err and "--resume" in err
 
 
-def test_full_disk_exits_1_keeping_the_checkpoint(tmp_path, capsys, monkeypatch, make_client):
-    _client_with(make_client, monkeypatch)
+def _filling_disk(monkeypatch, writes: int = 3) -> None:
+    """The disk is full after ``writes`` writes."""
     real = durable_mod.write_bytes
     calls = {"n": 0}
 
     def filling(fh, data):
         calls["n"] += 1
-        if calls["n"] > 3:
+        if calls["n"] > writes:
             raise OSError(errno.ENOSPC, "No space left on device")
         real(fh, data)
 
     monkeypatch.setattr(durable_mod, "write_bytes", filling)
+
+
+def test_full_disk_exits_1_keeping_the_checkpoint(tmp_path, capsys, monkeypatch, make_client):
+    _client_with(make_client, monkeypatch)
+    _filling_disk(monkeypatch)
     monkeypatch.setattr(writers_mod, "TEXT_FLUSH_SECONDS", 0.0)
     out = tmp_path / "u.ndjson"
     assert main(["users", "export", str(out), "--no-progress", "--page-size", "100"]) == 1
     assert "disk is full" in capsys.readouterr().err
     assert not out.exists() and (tmp_path / "u.ndjson.checkpoint.json").exists()
+
+
+def test_a_snapshot_that_fills_the_disk_exits_1_and_resumes_while_usage_errors_exit_2(tmp_path, capsys,
+                                                                                      monkeypatch):
+    """1: failed on this machine after the work started; 2: refused before any request (as for exports)."""
+    args = ["snapshot", str(tmp_path / "s"), "--sandbox", "--sandbox-users", "30", "--no-progress"]
+    with monkeypatch.context() as m:
+        _filling_disk(m)
+        assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "disk is full" in err and "--resume" in err and len(err.strip().splitlines()) == 1
+    assert main([*args, "--resume"]) == 0
+    capsys.readouterr()
+    assert main(args) == 2  # the folder exists: refused before any request
+    assert main(["snapshot", str(tmp_path / "no" / "s"), "--sandbox", "--no-progress"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_failure_after_work_started_is_1_in_one_line_with_its_notes(capsys):
+    from genesys_nb.cli.snapshot import _exit_code
+    from genesys_nb.errors import ExportError
+
+    with pytest.raises(ExportError):
+        with cli.failing_locally(lambda: False):
+            raise ExportError("refused before any request")
+    with pytest.raises(cli._LocalFailure) as caught:
+        with cli.failing_locally():
+            exc = OSError(errno.EIO, "Input/output error")
+            exc.add_note("Run the same export with resume=True (--resume) to continue.")
+            raise exc
+    assert str(caught.value) == "[Errno 5] Input/output error Run the same export with --resume to continue."
+    assert _exit_code(caught.value) == 1 and _exit_code(ExportError("x")) == 2  # one org of several, the same
+
+
+def test_exit_codes_read_the_same_in_the_help_and_the_readme(capsys):
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
+    assert main(["--help"]) == 0
+    epilog = " ".join(capsys.readouterr().out.split("exit codes:", 1)[1].split())
+    for words in ("1 failed on this machine after the work started", "2 bad usage or configuration, found before any",
+                  "3 authentication or permission refused", "4 API or network failure after retries",
+                  "130 interrupted"):
+        assert words in epilog and words in readme, words
+    assert "export failed locally" not in readme + epilog
+    assert "export failed locally" not in " ".join(cli.__doc__.split())
 
 
 def test_ctrl_c_exits_130(tmp_path, capsys, monkeypatch, make_client):

@@ -111,3 +111,21 @@ def test_help_lists_the_commands(capsys):
     out = capsys.readouterr().out
     assert "--previous OLD" in out
     assert "as_of" in " ".join(out.split()) and "finish time" not in out  # what the review date defaults to
+
+
+@pytest.mark.parametrize("command", ["review", "diff"])
+def test_a_workbook_that_cannot_be_written_exits_1_in_one_line(capsys, pair, tmp_path, monkeypatch, command):
+    import errno
+
+    from genesys_nb._review import workbook
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(workbook, "_summary", full)
+    argv = [pair[1]] if command == "review" else list(pair)
+    code, _, err = run(capsys, command, *argv, "--xlsx", str(tmp_path / "r.xlsx"))
+    assert code == 1 and "No space left on device" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []
+    assert main([command, "--help"]) == 0
+    assert "exit codes: 0 ok, 1 the workbook could not be written" in capsys.readouterr().out

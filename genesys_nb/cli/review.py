@@ -11,6 +11,7 @@ import textwrap
 from typing import Any
 
 from ..errors import ConfigError
+from .app import failing_locally
 
 __all__ = ["add_commands", "cmd_review", "cmd_diff"]
 
@@ -26,6 +27,10 @@ examples:
   genesys-nb review snapshots/2026-q4 --previous snapshots/2026-q3 --xlsx review-2026-q4.xlsx
   genesys-nb review snapshots/2026-q4 --stale-days 60 --admin-roles "Master Admin,Telephony Admin"
   genesys-nb diff snapshots/2026-q3 snapshots/2026-q4 --xlsx changes.xlsx
+
+exit codes: 0 ok, 1 the workbook could not be written (e.g. a full disk), 2 bad usage, found before any work: a
+folder that is not a snapshot, two orgs, the newer snapshot first, --xlsx in a missing folder or existing without
+--overwrite.
 """
 _FLAGS = {"today": "--today", "stale_days": "--stale-days", "admin_roles": "--admin-roles"}
 
@@ -89,7 +94,8 @@ def cmd_review(args: argparse.Namespace, out: Any, err: Any) -> int:
     for rule_id, why in result.not_run.items():
         print(f"genesys-nb: warning: the rule {rule_id} was not run: {why}", file=err)
     if args.xlsx:
-        print(f"wrote {result.to_excel(args.xlsx, overwrite=args.overwrite)}", file=out)
+        with failing_locally():  # the path was checked before any work: what fails now is this machine's (exit 1)
+            print(f"wrote {result.to_excel(args.xlsx, overwrite=args.overwrite)}", file=out)
     return 0
 
 
@@ -106,5 +112,6 @@ def cmd_diff(args: argparse.Namespace, out: Any, err: Any) -> int:
     for kind, why in changes.not_compared.items():
         print(f"genesys-nb: warning: {kind} not compared: {why}", file=err)
     if args.xlsx:
-        print(f"wrote {changes.to_excel(args.xlsx, overwrite=args.overwrite)}", file=out)
+        with failing_locally():  # the path was checked before any work: what fails now is this machine's (exit 1)
+            print(f"wrote {changes.to_excel(args.xlsx, overwrite=args.overwrite)}", file=out)
     return 0

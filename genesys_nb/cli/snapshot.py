@@ -7,7 +7,8 @@ import argparse
 from typing import Any
 
 from ..errors import AuthenticationError, ConfigError, ExportError, PermissionDenied
-from .app import EXIT_API, EXIT_AUTH, EXIT_CODES, EXIT_USAGE, print_table, shell_message
+from .app import (EXIT_API, EXIT_AUTH, EXIT_CODES, EXIT_FAILED, EXIT_USAGE, _LocalFailure, failing_locally,
+                  print_table, shell_message)
 
 ABOUT_SNAPSHOT = ("Write the org's access tables (users, roles and grants, groups and members, queues and members, "
                   "skills, languages, licences) into DIR: one Parquet file per table and a manifest.json with the org, "
@@ -95,8 +96,9 @@ def run_snapshot(args: argparse.Namespace, out: Any, err: Any) -> int:
         if args.plan:
             print(client.plan_snapshot(tables), file=out)
             return 0
-        snap = client.snapshot(args.dir, tables, resume=args.resume, overwrite=args.overwrite, strict=args.strict,
-                               progress=not args.no_progress)
+        with failing_locally(lambda: client.transport.counters.requests > 0):
+            snap = client.snapshot(args.dir, tables, resume=args.resume, overwrite=args.overwrite,
+                                   strict=args.strict, progress=not args.no_progress)
     print(summary_table(snap.manifest.as_dict()), file=out)
     return 0
 
@@ -117,8 +119,9 @@ def _snapshot_orgs(args: argparse.Namespace, tables: Any, out: Any, err: Any) ->
     def snapshot_of(client: Any) -> Any:
         if args.plan:
             return str(client.plan_snapshot(tables))
-        return client.snapshot(root / client.profile, tables, resume=args.resume, overwrite=args.overwrite,
-                               strict=args.strict, progress=False)
+        with failing_locally(lambda: client.transport.counters.requests > 0):
+            return client.snapshot(root / client.profile, tables, resume=args.resume, overwrite=args.overwrite,
+                                   strict=args.strict, progress=False)
 
     codes: set[int] = set()
     result = gnb.across({name: {"profile": name} for name in names}, snapshot_of, progress=not args.no_progress)
@@ -135,6 +138,8 @@ def _snapshot_orgs(args: argparse.Namespace, tables: Any, out: Any, err: Any) ->
 
 def _exit_code(exc: BaseException) -> int:
     """The exit status one org's failure would give on its own (see ``genesys-nb --help``)."""
+    if isinstance(exc, _LocalFailure):
+        return EXIT_FAILED
     if isinstance(exc, (ConfigError, ExportError)):
         return EXIT_USAGE
     return EXIT_AUTH if isinstance(exc, (AuthenticationError, PermissionDenied)) else EXIT_API
