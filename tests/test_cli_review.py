@@ -5,6 +5,8 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
+import genesys_nb as gnb
+
 from genesys_nb.cli.app import main
 from genesys_nb._review.diff import KINDS
 
@@ -129,3 +131,40 @@ def test_a_workbook_that_cannot_be_written_exits_1_in_one_line(capsys, pair, tmp
     assert len(err.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []
     assert main([command, "--help"]) == 0
     assert "exit codes: 0 ok, 1 the workbook could not be written" in capsys.readouterr().out
+
+
+EVIL = "\x1b[2JEvil\x1b]0;pwned\x07 Org\u202e"
+
+
+def test_org_names_from_manifests_never_drive_the_terminal(capsys, tmp_path):
+    from helpers_snapshots import NEXT_FINISHED, acme_rows
+
+    old = write_snapshot(tmp_path / "old", acme_rows(), org=("org-\x07", EVIL),
+                         skipped={"user_licenses": ("403 \x1b[31mForbidden", None)})
+    new = write_snapshot(tmp_path / "new", acme_next_rows(), org=("org-\x07", EVIL), finished=NEXT_FINISHED)
+    other = write_snapshot(tmp_path / "other", acme_next_rows(), org=("org-2", "\x1b[31mRed"),
+                           finished=NEXT_FINISHED)
+    for argv in (["review", str(new), "--previous", str(old)], ["review", str(old)], ["diff", str(old), str(new)],
+                 ["diff", str(old), str(other)]):
+        code, out, err = run(capsys, *argv)
+        text = out + err
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text, (argv, text)
+        assert "\\x1b[2JEvil\\x1b]0;pwned\\x07 Org\\u202e" in text, (argv, text)
+    assert "\\x1b[31mForbidden" in run(capsys, "review", str(old))[1]  # a skip reason, from the manifest too
+    assert "\x1b" not in str(gnb.review(new))
+
+
+def test_sql_and_snapshot_summaries_escape_control_characters(capsys, tmp_path, monkeypatch):
+    import genesys_nb.cli.snapshot as snapshot_cli
+
+    rows = acme_next_rows()
+    rows["users"][0]["name"] = "\x1b[2Jwiped"
+    snap = write_snapshot(tmp_path / "s", rows, org=("org-1", EVIL))
+    code, out, _ = run(capsys, "sql", str(snap), "select name from users")
+    assert code == 0 and "\x1b" not in out and "\\x1b[2Jwiped" in out
+    real = snapshot_cli.summary_table
+    monkeypatch.setattr(snapshot_cli, "summary_table",  # as if the API had named its org so
+                        lambda m: real({**m, "org": {"id": "o", "name": EVIL}}))
+    code, out, _ = run(capsys, "snapshot", str(tmp_path / "t"), "--sandbox", "--sandbox-users", "5", "--tables",
+                       "roles", "--no-progress")
+    assert code == 0 and "\x1b" not in out and "snapshot of \\x1b[2JEvil" in out

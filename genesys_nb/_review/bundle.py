@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import Arg
+from ..export.textsafe import escape_controls
 from ..snapshot.reader import Snapshot, as_snapshot
 from .diff import KINDS, SnapshotDiff, check_pair, diff
 from .findings import FindingsResult, run_findings
@@ -190,7 +191,7 @@ def summary_text(r: Review) -> str:
         lines.append(f"changes since {r.previous.path if r.previous else '?'} "
                      f"(finished {_when(r.diff.old.manifest.finished)}):")
         lines += diff_lines(r.diff)
-    return "\n".join(lines)
+    return escape_controls("\n".join(lines))  # org names and skip reasons come from manifests: never terminal codes
 
 
 def diff_lines(d: SnapshotDiff) -> list[str]:

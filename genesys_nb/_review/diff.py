@@ -29,6 +29,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import Arg, ConfigError
+from ..export.textsafe import escape_controls
 from ..snapshot.reader import Snapshot, as_snapshot
 from ..snapshot.tables import ALL_DIVISIONS, DIRECT, empty_table
 
@@ -130,8 +131,9 @@ def check_pair(a: Snapshot, b: Snapshot, *, previous: Arg | None = None) -> None
     gave ``a`` when it is not diff's ``old`` (the review's ``previous=``)."""
     org_a, org_b = a.manifest.org, b.manifest.org
     if org_a.id != org_b.id:
-        raise ConfigError(f"These snapshots are of two different orgs ({org_a.name or '?'} {org_a.id} and "
-                          f"{org_b.name or '?'} {org_b.id}); a diff compares two snapshots of the same org.")
+        names = [escape_controls(f"{o.name or '?'} {o.id}") for o in (org_a, org_b)]  # from manifests: no codes
+        raise ConfigError(f"These snapshots are of two different orgs ({names[0]} and {names[1]}); a diff compares "
+                          f"two snapshots of the same org.")
     if a.manifest.finished and b.manifest.finished and a.manifest.finished > b.manifest.finished:
         old, new, advice = (("previous", "reviewed", "{previous} must be the older of the two") if previous else
                             ("old", "new", "pass the older snapshot first"))

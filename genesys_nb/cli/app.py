@@ -32,11 +32,12 @@ from ..errors import (
     GenesysError,
     PermissionDenied,
 )
+from ..export.textsafe import escape_controls
 from .._http.credentials import ENV_ID, ENV_REGION, ENV_SECRET
 from .._http.regions import region_names
 from ..resources import users as users_resource
 
-__all__ = ["main", "build_parser", "failing_locally"]
+__all__ = ["main", "build_parser", "failing_locally", "say"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_API, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -130,13 +131,20 @@ SHELL_SPELLINGS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = 
 
 
 def shell_message(exc: BaseException) -> str:
-    """The error's message in the words of the shell: flags (``--overwrite``), not Python arguments."""
+    """The error's message in the words of the shell: flags (``--overwrite``), not Python arguments; control
+    characters (from a manifest, an API answer) escaped for the terminal."""
     text = exc.spelled("shell") if isinstance(exc, GenesysError) else str(exc)
     regions = ", ".join(region_names())
     for pattern, spelling in SHELL_SPELLINGS:
         repl = spelling if callable(spelling) else spelling.replace("{regions}", regions)
         text = re.sub(pattern, repl, text)
-    return text
+    return escape_controls(text)
+
+
+def say(text: object, stream: Any) -> None:
+    """Print ``text`` on ``stream`` with its control characters escaped: names read from a snapshot's manifest or
+    the API (an org named ``"\x1b[2J..."``) never drive the terminal."""
+    print(escape_controls(str(text)), file=stream)
 
 
 def _connection_options() -> _Parser:
@@ -466,7 +474,7 @@ def print_table(frame: Any, rows: int, out: Any) -> None:
 
     with pl.Config(tbl_rows=rows, tbl_cols=-1, fmt_str_lengths=48, tbl_width_chars=10_000,
                    tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=False):
-        print(frame, file=out)
+        say(frame, out)
 
 
 def _cmd_columns(args: argparse.Namespace, out: Any, err: Any) -> int:

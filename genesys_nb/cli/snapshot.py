@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import AuthenticationError, ConfigError, ExportError, PermissionDenied
 from .app import (EXIT_API, EXIT_AUTH, EXIT_CODES, EXIT_FAILED, EXIT_USAGE, _LocalFailure, failing_locally,
-                  print_table, shell_message)
+                  print_table, say, shell_message)
 
 ABOUT_SNAPSHOT = ("Write the org's access tables (users, roles and grants, groups and members, queues and members, "
                   "skills, languages, licences) into DIR: one Parquet file per table and a manifest.json with the org, "
@@ -94,12 +94,12 @@ def run_snapshot(args: argparse.Namespace, out: Any, err: Any) -> int:
         return _snapshot_orgs(args, tables, out, err)
     with _connect(args) as client:
         if args.plan:
-            print(client.plan_snapshot(tables), file=out)
+            say(client.plan_snapshot(tables), out)
             return 0
         with failing_locally(lambda: client.transport.counters.requests > 0):
             snap = client.snapshot(args.dir, tables, resume=args.resume, overwrite=args.overwrite,
                                    strict=args.strict, progress=not args.no_progress)
-    print(summary_table(snap.manifest.as_dict()), file=out)
+    say(summary_table(snap.manifest.as_dict()), out)
     return 0
 
 
@@ -131,8 +131,8 @@ def _snapshot_orgs(args: argparse.Namespace, tables: Any, out: Any, err: Any) ->
             print(f"genesys-nb: error: {name}: {shell_message(result.errors[name])}", file=err)
             continue
         value = result.results[name]
-        print(f"== {name}", file=out)
-        print(value if isinstance(value, str) else summary_table(value.manifest.as_dict()), file=out)
+        say(f"== {name}", out)
+        say(value if isinstance(value, str) else summary_table(value.manifest.as_dict()), out)
     return (codes.pop() if len(codes) == 1 else EXIT_API) if codes else 0
 
 
