@@ -30,11 +30,13 @@ PLAIN_NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?$"
 
 def neutralise_formulas(df: pl.DataFrame) -> pl.DataFrame:
     """``df`` with every text cell that could run as a spreadsheet formula prefixed with ``'`` (other columns,
-    nulls and plain numbers unchanged). Pure: a new frame, one vectorised expression per text column."""
+    nulls and plain numbers unchanged). Categorical and Enum columns are text as well (what DuckDB's ``ENUM`` and
+    polars' categories give): they come back as String, since a prefixed value is none of their categories. Pure: a
+    new frame, one vectorised expression per text column."""
     exprs = []
     for name, dtype in df.schema.items():
-        if dtype == pl.String:
-            col = pl.col(name)
+        if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)):
+            col = pl.col(name).cast(pl.String)
             risky = col.str.contains(FORMULA_START) & ~col.str.contains(PLAIN_NUMBER)
             exprs.append(pl.when(risky).then(pl.lit("'") + col).otherwise(col).alias(name))
         else:
