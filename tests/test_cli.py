@@ -71,6 +71,17 @@ def test_export_refuses_to_overwrite_then_overwrites(tmp_path, capsys):
     assert pl.read_csv(out).height == 600
 
 
+def test_resuming_a_complete_export_says_there_is_nothing_to_resume(tmp_path, capsys):
+    out = tmp_path / "u.parquet"
+    assert main(["users", "export", str(out), *SB, "--no-progress"]) == 0
+    capsys.readouterr()
+    before = out.read_bytes()
+    assert main(["users", "export", str(out), *SB, "--no-progress", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "is complete" in err and "nothing to resume" in err and "pass --overwrite instead of --resume" in err
+    assert "=True" not in err and out.read_bytes() == before
+
+
 @pytest.mark.parametrize("args,match", [
     (["users", "export", "{tmp}/missing/u.parquet"], "does not exist"),
     (["users", "export", "{tmp}/u.xlsx"], "Cannot tell the format"),
@@ -158,23 +169,72 @@ def test_server_failure_exits_4(tmp_path, capsys, monkeypatch, make_client):
     assert "kept failing" in err and "--resume" in err
 
 
-def test_full_disk_exits_1_keeping_the_checkpoint(tmp_path, capsys, monkeypatch, make_client):
-    _client_with(make_client, monkeypatch)
+def _filling_disk(monkeypatch, writes: int = 3) -> None:
+    """The disk is full after ``writes`` writes."""
     real = durable_mod.write_bytes
     calls = {"n": 0}
 
     def filling(fh, data):
         calls["n"] += 1
-        if calls["n"] > 3:
+        if calls["n"] > writes:
             raise OSError(errno.ENOSPC, "No space left on device")
         real(fh, data)
 
     monkeypatch.setattr(durable_mod, "write_bytes", filling)
+
+
+def test_full_disk_exits_1_keeping_the_checkpoint(tmp_path, capsys, monkeypatch, make_client):
+    _client_with(make_client, monkeypatch)
+    _filling_disk(monkeypatch)
     monkeypatch.setattr(writers_mod, "TEXT_FLUSH_SECONDS", 0.0)
     out = tmp_path / "u.ndjson"
     assert main(["users", "export", str(out), "--no-progress", "--page-size", "100"]) == 1
     assert "disk is full" in capsys.readouterr().err
     assert not out.exists() and (tmp_path / "u.ndjson.checkpoint.json").exists()
+
+
+def test_a_snapshot_that_fills_the_disk_exits_1_and_resumes_while_usage_errors_exit_2(tmp_path, capsys,
+                                                                                      monkeypatch):
+    """1: failed on this machine after the work started; 2: refused before any request (as for exports)."""
+    args = ["snapshot", str(tmp_path / "s"), "--sandbox", "--sandbox-users", "30", "--no-progress"]
+    with monkeypatch.context() as m:
+        _filling_disk(m)
+        assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "disk is full" in err and "--resume" in err and len(err.strip().splitlines()) == 1
+    assert main([*args, "--resume"]) == 0
+    capsys.readouterr()
+    assert main(args) == 2  # the folder exists: refused before any request
+    assert main(["snapshot", str(tmp_path / "no" / "s"), "--sandbox", "--no-progress"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_failure_after_work_started_is_1_in_one_line_with_its_notes(capsys):
+    from genesys_nb.cli.snapshot import _exit_code
+    from genesys_nb.errors import ExportError
+
+    with pytest.raises(ExportError):
+        with cli.failing_locally(lambda: False):
+            raise ExportError("refused before any request")
+    with pytest.raises(cli._LocalFailure) as caught:
+        with cli.failing_locally():
+            exc = OSError(errno.EIO, "Input/output error")
+            exc.add_note("Run the same export with resume=True (--resume) to continue.")
+            raise exc
+    assert str(caught.value) == "[Errno 5] Input/output error Run the same export with --resume to continue."
+    assert _exit_code(caught.value) == 1 and _exit_code(ExportError("x")) == 2  # one org of several, the same
+
+
+def test_exit_codes_read_the_same_in_the_help_and_the_readme(capsys):
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
+    assert main(["--help"]) == 0
+    epilog = " ".join(capsys.readouterr().out.split("exit codes:", 1)[1].split())
+    for words in ("1 failed on this machine after the work started", "2 bad usage or configuration, found before any",
+                  "3 authentication or permission refused", "4 API or network failure after retries",
+                  "130 interrupted"):
+        assert words in epilog and words in readme, words
+    assert "export failed locally" not in readme + epilog
+    assert "export failed locally" not in " ".join(cli.__doc__.split())
 
 
 def test_ctrl_c_exits_130(tmp_path, capsys, monkeypatch, make_client):
@@ -385,6 +445,52 @@ def test_sandbox_help_names_the_command_and_explains_every_option(capsys):
     assert bare == [], f"options without help: {bare}"
 
 
+def _example_commands(help_text: str) -> list[list[str]]:
+    """The genesys-nb commands of a --help's examples, as argv lists (comments, env assignments, `&&` and line
+    continuations handled as a shell would)."""
+    import shlex
+
+    block = help_text.split("examples:\n", 1)[1].split("exit codes:", 1)[0]
+    commands, buffer = [], ""
+    for line in block.splitlines():
+        buffer += line.rstrip("\\") + "\n"
+        try:
+            words = shlex.split(buffer, comments=True)
+        except ValueError:  # a quote still open: the command goes on on the next line
+            continue
+        buffer = ""
+        while words:
+            cut = words.index("&&") if "&&" in words else len(words)
+            command, words = words[:cut], words[cut + 1:]
+            while command and "=" in command[0] and not command[0].startswith("-"):
+                command = command[1:]  # VAR=value before the command
+            if command and command[0] == "genesys-nb":
+                commands.append(command[1:])
+    assert buffer.strip() == "", f"unfinished example: {buffer!r}"
+    return commands
+
+
+@pytest.mark.parametrize("command", ["sandbox", "snapshot", "sql"])
+def test_help_has_offline_examples_that_parse_and_exit_codes(capsys, command):
+    import genesys_nb.sandbox.cli as sandbox_cli
+
+    if command == "sandbox":
+        with pytest.raises(SystemExit):
+            main(["sandbox", "--help"])
+    else:
+        assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "\nexit codes: 0 " in out
+    examples = _example_commands(out)
+    own = [argv for argv in examples if argv[0] == command]
+    assert len(own) >= 3, examples
+    first_run = next(argv for argv in examples if argv[0] in ("snapshot", "sandbox"))
+    assert command == "sandbox" or "--sandbox" in first_run  # sandbox first: it runs offline
+    for argv in examples:  # every example is a command line the parser takes
+        parser = sandbox_cli.build_parser("genesys-nb sandbox") if argv[0] == "sandbox" else cli.build_parser()
+        parser.parse_args(argv[1:] if argv[0] == "sandbox" else argv)
+
+
 # -- issue 13, item 9: a used stream, and the bar's count against its postfix ----------------------------------------
 def test_iterating_a_used_stream_again_raises_as_to_pandas_does():
     with gnb.connect(sandbox={"users": 30}) as client:
@@ -432,3 +538,27 @@ def test_sql_writes_nested_columns_as_csv_and_a_reader_that_goes_away_ends_it_qu
     proc.stdout.close()  # like `| head -1`
     err = proc.stderr.read().decode()
     assert proc.wait(60) == 0 and "Traceback" not in err, err
+
+
+def test_sql_shows_its_table_as_users_head_does_and_times_in_utc_in_any_time_zone(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    assert main(["snapshot", str(tmp_path / "s"), "--sandbox", "--sandbox-users", "5", "--tables", "users",
+                 "--no-progress"]) == 0
+    capsys.readouterr()
+    query = "select name, date_last_login from users where date_last_login is not null order by id limit 3"
+    assert main(["sql", str(tmp_path / "s"), query]) == 0
+    table = capsys.readouterr().out
+    assert main(["users", "head", "-n", "3", "--sandbox", "--sandbox-users", "5", "--columns",
+                 "name,date_last_login"]) == 0
+    head = capsys.readouterr().out
+    assert "shape:" not in table and "shape:" not in head
+    assert "datetime[μs, UTC]" in table and "datetime[μs, UTC]" in head and "Etc/" not in table
+    want = gnb.open_snapshot(tmp_path / "s").table("users").filter(pl.col("date_last_login").is_not_null()) \
+        .sort("id").head(1).collect()["date_last_login"][0]
+    csv = subprocess.run([sys.executable, "-m", "genesys_nb.cli", "sql", str(tmp_path / "s"), query, "--format",
+                          "csv"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "TZ": "Europe/Berlin"})  # DuckDB would answer in Berlin time
+    assert csv.returncode == 0, csv.stderr
+    assert csv.stdout.splitlines()[1].endswith(want.strftime(",%Y-%m-%dT%H:%M:%S.") + f"{want.microsecond // 1000:03d}Z")

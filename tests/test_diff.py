@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
 
@@ -88,6 +90,20 @@ def test_two_orgs_are_refused(tmp_path, pair):
 def test_the_older_snapshot_must_come_first(pair):
     with pytest.raises(ConfigError, match="pass the older snapshot first"):
         gnb.diff(pair[1], pair[0])
+
+
+def test_the_order_error_tells_apart_two_snapshots_of_one_minute(tmp_path):
+    """Times to the second: snapshots finished 35 s apart do not read as the same moment."""
+    at = dt.datetime(2026, 6, 30, 12, 0, 5, tzinfo=dt.timezone.utc)
+    early = write_snapshot(tmp_path / "early", acme_rows(), finished=at)
+    late = write_snapshot(tmp_path / "late", acme_rows(), finished=at + dt.timedelta(seconds=35))
+    with pytest.raises(ConfigError, match=r"The old snapshot \(.*late, finished 2026-06-30 12:00:40 UTC\) is newer "
+                                          r"than the new one \(.*early, finished 2026-06-30 12:00:05 UTC\); pass the "
+                                          r"older snapshot first"):
+        gnb.diff(late, early)
+    with pytest.raises(ConfigError, match=r"The previous snapshot \(.*late, finished 2026-06-30 12:00:40 UTC\) is "
+                                          r"newer than the reviewed one .*12:00:05 UTC\); previous= must be the older"):
+        gnb.review(early, previous=late)
 
 
 def test_a_kind_whose_table_one_side_lacks_is_empty_and_said(tmp_path, pair):

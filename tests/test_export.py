@@ -181,6 +181,16 @@ def test_refuses_to_overwrite(tmp_path):
     assert pl.read_parquet(out).height == 10
 
 
+def test_resuming_a_complete_export_says_there_is_nothing_to_resume(tmp_path):
+    t = FakeUsersTransport(10)
+    out = tmp_path / "u.parquet"
+    export(users_stream(t), out, progress=False)
+    sent = len(t.requests)
+    with pytest.raises(ExportError, match="is complete .*nothing to resume.*overwrite=True .* instead of resume=True"):
+        export(users_stream(t), out, resume=True, progress=False)
+    assert len(t.requests) == sent and pl.read_parquet(out).height == 10
+
+
 @pytest.mark.parametrize("bad,match", [
     ("missing/u.parquet", "does not exist"),
     ("afile/u.parquet", "is not a folder"),

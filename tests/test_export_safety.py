@@ -89,6 +89,25 @@ def test_neutralise_formulas_is_a_pure_frame_function():
     assert out["n"].to_list() == df["n"].to_list() and df["s"][0] == "=1+1"  # the input is not changed
 
 
+@pytest.mark.parametrize("dtype", [pl.Categorical, pl.Enum(["=1+1", "-2+3", "@x", "plain", "+13175550100"])])
+def test_categorical_and_enum_text_is_neutralised_too(dtype):
+    df = pl.DataFrame({"s": ["=1+1", "-2+3", "@x", "plain", "+13175550100", None]}, schema={"s": dtype})
+    out = neutralise_formulas(df)
+    assert out["s"].to_list() == ["'=1+1", "'-2+3", "'@x", "plain", "+13175550100", None]
+    assert out["s"].dtype == pl.String
+
+
+def test_sql_csv_neutralises_duckdb_enums(tmp_path, capsys):
+    """DuckDB's ENUM arrives as a polars Categorical: `genesys-nb sql --format csv` used to write it verbatim."""
+    from genesys_nb.cli.app import main
+
+    from helpers_snapshots import acme
+
+    query = "select cast('=HYPERLINK(\"http://x.test\")' as enum('=HYPERLINK(\"http://x.test\")', 'b')) as e"
+    assert main(["sql", str(acme(tmp_path / "s")), query, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x.test\"\")\""
+
+
 def test_cli_head_csv_is_neutralised(monkeypatch, capsys):
     import genesys_nb.cli.app as cli
 

@@ -156,6 +156,15 @@ def test_duckdb_has_one_view_per_table_and_sql_returns_polars(snap):
     snap.close()
 
 
+def test_sql_hands_times_back_in_utc_as_the_tables_hold_them(snap):
+    """DuckDB's own default is this machine's time zone (Etc/UTC here, Europe/Berlin elsewhere)."""
+    got = snap.sql("select id, date_last_login from users order by id")
+    want = snap.table("users").select("id", "date_last_login").sort("id").collect()
+    assert got.schema == want.schema and got["date_last_login"].dtype == pl.Datetime("us", "UTC")
+    assert got.equals(want)
+    assert snap.to_duckdb().execute("select current_setting('TimeZone')").fetchone() == ("UTC",)
+
+
 def test_a_path_with_a_quote_still_gets_views(tmp_path):
     snap = gnb.open_snapshot(acme(tmp_path / "it's here"))
     assert snap.sql("select count(*) as n from users")["n"][0] == len(acme_rows()["users"])

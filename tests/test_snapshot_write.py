@@ -4,6 +4,7 @@ snapshot resumes with no duplicates, a forbidden table is recorded as skipped, a
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -121,6 +122,84 @@ def test_an_existing_folder_is_never_replaced_unless_asked(tmp_path):
         assert set(_manifest(tmp_path / "s")["tables"]) == {"divisions"}
         with pytest.raises(ExportError, match="does not exist"):
             client.snapshot(tmp_path / "no" / "s", progress=False)
+
+
+def test_an_overwrite_clears_the_old_snapshot_an_interrupted_overwrite_left_aside(tmp_path):
+    """<name>.replaced holds the old snapshot between the two renames of an overwrite; a run that stopped there left
+    it behind, and the next overwrite used to fail with a raw OSError after all its requests."""
+    import shutil
+
+    with gnb.connect(sandbox={"users": 50, "rate_limit": None}) as client:
+        client.snapshot(tmp_path / "s", tables="roles", progress=False)
+        shutil.copytree(tmp_path / "s", tmp_path / "s.replaced")  # as the interrupted overwrite left it
+        client.snapshot(tmp_path / "s", tables="divisions", overwrite=True, progress=False)
+        assert set(_manifest(tmp_path / "s")["tables"]) == {"divisions"}
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_an_overwrite_that_stopped_resumes_and_replaces_the_old_snapshot(tmp_path, monkeypatch):
+    """resume=True used to answer 'exists already: pass overwrite=True', and overwrite=True 'pass resume=True'."""
+    from genesys_nb.snapshot import writer
+
+    with gnb.connect(sandbox={"users": 50, "rate_limit": None}) as client:
+        client.snapshot(tmp_path / "s", tables="roles", progress=False)
+        with monkeypatch.context() as m:
+            m.setattr(writer, "_finish", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+            with pytest.raises(KeyboardInterrupt):
+                client.snapshot(tmp_path / "s", tables="divisions", overwrite=True, progress=False)
+        assert set(_manifest(tmp_path / "s")["tables"]) == {"roles"}  # the old one stays until the new is complete
+        with pytest.raises(ExportError, match="A snapshot that stopped is in .*Pass resume=True"):
+            client.snapshot(tmp_path / "s", tables="divisions", overwrite=True, progress=False)
+        client.snapshot(tmp_path / "s", tables="divisions", resume=True, progress=False)
+    assert set(_manifest(tmp_path / "s")["tables"]) == {"divisions"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+@pytest.mark.parametrize("plant, words", [
+    ("link", "is a symbolic link, which genesys-nb neither follows nor deletes"),
+    ("foreign", "holds no snapshot's manifest.json"),
+    ("nested", "holds more than a snapshot's files"),
+    ("file", "is not a folder"),
+])
+def test_anything_else_under_the_replaced_name_is_refused_before_any_request(tmp_path, plant, words):
+    import shutil
+
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "precious.txt").write_text("mine")
+    with gnb.connect(sandbox={"users": 50, "rate_limit": None}) as client:
+        client.snapshot(tmp_path / "s", tables="roles", progress=False)
+        replaced = tmp_path / "s.replaced"
+        if plant == "link":
+            shutil.copytree(tmp_path / "s", keep / "snap")
+            replaced.symlink_to(keep / "snap", target_is_directory=True)
+        elif plant == "foreign":
+            shutil.copytree(keep, replaced)
+        elif plant == "nested":
+            shutil.copytree(tmp_path / "s", replaced)
+            (replaced / "sub").mkdir()
+        else:
+            replaced.write_text("x")
+        sent = client.transport.counters.requests
+        with pytest.raises(ExportError, match=f"s.replaced' is in the way: .*{re.escape(words)}.*Remove it"):
+            client.snapshot(tmp_path / "s", tables="roles", overwrite=True, progress=False)
+        assert client.transport.counters.requests == sent
+    assert os.path.lexists(replaced) and (keep / "precious.txt").read_text() == "mine"
+    assert plant != "link" or (keep / "snap" / "manifest.json").is_file()
+    assert not (tmp_path / "s.partial").exists()
+
+
+def test_resuming_a_complete_snapshot_says_there_is_nothing_to_resume(tmp_path, capsys):
+    with gnb.connect(sandbox={"users": 50, "rate_limit": None}) as client:
+        client.snapshot(tmp_path / "s", tables="roles", progress=False)
+        sent = client.transport.counters.requests
+        with pytest.raises(ExportError, match="is a complete snapshot: there is nothing to resume.*pass "
+                                              "overwrite=True instead of resume=True"):
+            client.snapshot(tmp_path / "s", tables="roles", resume=True, progress=False)
+        assert client.transport.counters.requests == sent
+    assert cli_main(["snapshot", str(tmp_path / "s"), "--sandbox", "--resume", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "nothing to resume" in err and "pass --overwrite instead of --resume" in err and "=True" not in err
 
 
 def _cli_snapshot(folder: Path, *extra: str) -> subprocess.Popen:

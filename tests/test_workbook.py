@@ -23,7 +23,7 @@ def book(tmp_path_factory):
     root = tmp_path_factory.mktemp("wb")
     old, new = acme(root / "q2"), acme_next(root / "q3")
     review = gnb.review(new, previous=old)
-    path = review.to_excel(root / "out" / "review.xlsx")
+    path = review.to_excel(root / "review.xlsx")
     return review, openpyxl.load_workbook(path)
 
 
@@ -47,7 +47,8 @@ def test_sheets_summary_findings_each_rule_and_each_change_kind(book):
 def test_findings_sheet_has_every_finding_and_empty_decision_columns(book):
     review, wb = book
     ws = wb["Findings"]
-    assert header(ws) == [*review.findings.columns, "decision", "comment"]
+    columns = [c + "_utc" if c == "date_last_login" else c for c in review.findings.columns]
+    assert header(ws) == [*columns, "decision", "comment"]
     assert ws.max_row == review.findings.height + 1
     assert {c.value for c in column(ws, "decision")} == {None}
     assert [c.value for c in column(ws, "user_id")] == review.findings["user_id"].to_list()
@@ -75,9 +76,19 @@ def test_headers_are_frozen_and_filtered_and_columns_readable(book):
     assert detail > 40
 
 
+def test_every_time_header_of_every_sheet_says_utc(book):
+    _, wb = book
+    times = {name: [h for h, c in zip(header(ws), next(ws.iter_rows(min_row=2, max_row=2), ())) if
+                    isinstance(c.value, dt.datetime)] for name, ws in ((n, wb[n]) for n in wb.sheetnames[1:])}
+    assert times["Findings"] == ["date_last_login_utc"]
+    assert all(h.endswith("_utc") for hs in times.values() for h in hs), times
+    summary = [v for row in wb["Summary"].iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert {"started_utc", "finished_utc", "as_of_utc", "review_date_utc", "written_utc"} <= set(summary)
+
+
 def test_dates_are_real_excel_dates(book):
     review, wb = book
-    logins = [c for c in column(wb["Findings"], "date_last_login") if c.value is not None]
+    logins = [c for c in column(wb["Findings"], "date_last_login_utc") if c.value is not None]
     assert logins and all(c.is_date and isinstance(c.value, dt.datetime) for c in logins)
     expected = review.findings["date_last_login"].drop_nulls().dt.replace_time_zone(None).to_list()
     assert [c.value for c in logins] == expected
@@ -157,6 +168,20 @@ def test_a_failed_write_leaves_nothing_under_the_final_name(tmp_path, book, monk
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("write", ["review", "diff"])
+def test_a_missing_folder_is_refused_not_created(tmp_path, book, write):
+    """As exports: the workbook's folder must exist; the error names it, and nothing is created."""
+    review, _ = book
+    target = tmp_path / "nowhere" / "r.xlsx"
+    frames = review if write == "review" else review.diff
+    with pytest.raises(ExportError, match=f"The folder '{tmp_path / 'nowhere'}' does not exist"):
+        frames.to_excel(target)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ExportError, match="is not a folder"):
+        frames.to_excel(tmp_path / "file" / "r.xlsx")
+
+
 def test_only_xlsx_names_are_accepted(tmp_path, book):
     review, _ = book
     with pytest.raises(ConfigError, match="must be an .xlsx file"):
@@ -213,3 +238,29 @@ def test_a_link_planted_beside_the_workbook_is_never_followed(tmp_path, book, mo
     with pytest.raises(ExportError, match="neither follows nor deletes"):
         review.to_excel(tmp_path / "r2.xlsx")
     assert victim.read_text() == "precious\n" and planted.is_symlink() and not (tmp_path / "r2.xlsx").exists()
+
+
+def test_the_review_methods_notebooks_use_are_in_the_readme_as_they_behave(tmp_path, book):
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    section = (root / "README.md").read_text().split("## Access reviews", 1)[1].split("\n## ", 1)[0]
+    used = set()
+    for notebook in (root / "notebooks").glob("*.ipynb"):
+        cells = json.loads(notebook.read_text())["cells"]
+        used |= {m for c in cells for m in re.findall(r"\breview\.(\w+)\(", "".join(c["source"]))}
+    assert {"counts", "findings_by_rule"} <= used
+    for method in used | {"summary"}:
+        assert f"review.{method}(" in section, method
+    review, _ = book
+    assert list(review.counts()) == [r.id for r in gnb.RULES]
+    assert list(review.findings_by_rule()) == [r.id for r in gnb.RULES if review.counts()[r.id]]
+    documented = section.split("`review.summary()` holds", 1)[1].split("A rule in `not_run`", 1)[0]
+    keys = re.findall(r"`(\w+)` \(|`(\w+)`[,.]? ", documented)
+    top = [a or b for a, b in keys if (a or b) in review.summary()]
+    assert set(top) == set(review.summary()), top
+    # a rule that could not run counts 0, and says why in not_run
+    skipped = gnb.review(acme(tmp_path / "a", skipped={"user_licenses": ("403 Forbidden", "license:user:view")}))
+    assert "licence_on_inactive" in skipped.not_run and skipped.counts()["licence_on_inactive"] == 0

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import polars as pl
 
+from ..errors import Arg
+from ..export.textsafe import escape_controls
 from ..snapshot.reader import Snapshot, as_snapshot
-from .diff import KINDS, SnapshotDiff, diff
+from .diff import KINDS, SnapshotDiff, check_pair, diff
 from .findings import FindingsResult, run_findings
 from .rules import RULES, SEVERITIES
 from .workbook import Block
@@ -40,12 +42,14 @@ class Review:
         return {r.id: part for r in RULES if (part := self.findings.filter(pl.col("rule") == r.id)).height}
 
     def counts(self) -> dict[str, int]:
-        """Findings per rule (every rule, 0 included)."""
+        """Findings per rule: every rule of RULES, 0 included (a rule in ``not_run`` counts 0 as well)."""
         found = dict(self.findings.group_by("rule").len().iter_rows())
         return {r.id: found.get(r.id, 0) for r in RULES}
 
     def summary(self) -> dict[str, object]:
-        """The review's figures: org, times, table rows, findings per rule and severity, changes per kind."""
+        """The review's figures as a dict: ``org``, ``finished``, ``today``, ``previous_finished``, ``tables``
+        (rows, API total, status), ``findings``, ``by_severity``, ``by_rule``, ``not_run``, ``changes`` (the
+        diff's counts per kind, or None)."""
         m = self.snapshot.manifest
         return {"org": {"id": m.org.id, "name": m.org.name}, "finished": m.finished, "today": self.today,
                 "previous_finished": self.previous.manifest.finished if self.previous else None,
@@ -88,6 +92,8 @@ def review(new: Snapshot | str | os.PathLike[str], previous: Snapshot | str | os
     """Review snapshot ``new``: its findings (as :func:`findings`) and, with ``previous``, the diff from it."""
     snap = as_snapshot(new, "new")
     before = as_snapshot(previous, "previous") if previous is not None else None
+    if before is not None:  # in the words of this call: previous=, not diff's old
+        check_pair(before, snap, previous=Arg("previous"))
     changes = diff(before, snap) if before is not None else None  # refuses another org before the rules run
     result: FindingsResult = run_findings(snap, today=today, stale_days=stale_days, admin_roles=admin_roles,
                                           argument_names=argument_names)
@@ -185,7 +191,7 @@ def summary_text(r: Review) -> str:
         lines.append(f"changes since {r.previous.path if r.previous else '?'} "
                      f"(finished {_when(r.diff.old.manifest.finished)}):")
         lines += diff_lines(r.diff)
-    return "\n".join(lines)
+    return escape_controls("\n".join(lines))  # org names and skip reasons come from manifests: never terminal codes
 
 
 def diff_lines(d: SnapshotDiff) -> list[str]:

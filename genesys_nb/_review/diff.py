@@ -20,6 +20,7 @@ and listed in ``not_compared`` with the reason.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,12 @@ from typing import Any
 
 import polars as pl
 
-from ..errors import ConfigError
+from ..errors import Arg, ConfigError
+from ..export.textsafe import escape_controls
 from ..snapshot.reader import Snapshot, as_snapshot
 from ..snapshot.tables import ALL_DIVISIONS, DIRECT, empty_table
 
-__all__ = ["diff", "SnapshotDiff", "KINDS", "USER_FIELDS", "PAIR_TABLES"]
+__all__ = ["diff", "check_pair", "moment", "SnapshotDiff", "KINDS", "USER_FIELDS", "PAIR_TABLES"]
 
 #: The user fields compared, as the change's ``field`` -> the users column.
 USER_FIELDS = {"state": "state", "division": "division_id", "manager": "manager_id", "email": "email",
@@ -107,7 +109,7 @@ class _Side:
 def diff(old: Snapshot | str | os.PathLike[str], new: Snapshot | str | os.PathLike[str]) -> SnapshotDiff:
     """What changed from snapshot ``old`` to snapshot ``new`` of the same org (Snapshots or their folders)."""
     a, b = as_snapshot(old, "old"), as_snapshot(new, "new")
-    _check_pair(a, b)
+    check_pair(a, b)
     before, after = _Side(a), _Side(b)
     frames: dict[str, pl.LazyFrame] = {}
     frames["joiners"], frames["leavers"] = _movers(before, after)
@@ -124,15 +126,26 @@ def diff(old: Snapshot | str | os.PathLike[str], new: Snapshot | str | os.PathLi
     return SnapshotDiff(a, b, {k: collected[k] for k in KINDS}, skipped)
 
 
-def _check_pair(a: Snapshot, b: Snapshot) -> None:
+def check_pair(a: Snapshot, b: Snapshot, *, previous: Arg | None = None) -> None:
+    """Refuse two snapshots of different orgs, or ``a`` finished after ``b``. ``previous`` names the argument that
+    gave ``a`` when it is not diff's ``old`` (the review's ``previous=``)."""
     org_a, org_b = a.manifest.org, b.manifest.org
     if org_a.id != org_b.id:
-        raise ConfigError(f"These snapshots are of two different orgs ({org_a.name or '?'} {org_a.id} and "
-                          f"{org_b.name or '?'} {org_b.id}); a diff compares two snapshots of the same org.")
+        names = [escape_controls(f"{o.name or '?'} {o.id}") for o in (org_a, org_b)]  # from manifests: no codes
+        raise ConfigError(f"These snapshots are of two different orgs ({names[0]} and {names[1]}); a diff compares "
+                          f"two snapshots of the same org.")
     if a.manifest.finished and b.manifest.finished and a.manifest.finished > b.manifest.finished:
-        raise ConfigError(f"The old snapshot ({a.path}, finished {a.manifest.finished:%Y-%m-%d %H:%M}) is newer than "
-                          f"the new one ({b.path}, finished {b.manifest.finished:%Y-%m-%d %H:%M}); pass the older "
-                          f"snapshot first.")
+        old, new, advice = (("previous", "reviewed", "{previous} must be the older of the two") if previous else
+                            ("old", "new", "pass the older snapshot first"))
+        raise ConfigError(f"The {old} snapshot ({a.path}, finished {moment(a.manifest.finished)}) is newer than the "
+                          f"{new} one ({b.path}, finished {moment(b.manifest.finished)}); {advice}.",
+                          refers_to={"previous": previous} if previous else None)
+
+
+def moment(value: dt.datetime) -> str:
+    """A snapshot's time to the second (and its fraction when it has one), in UTC: two snapshots of one minute
+    read apart."""
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ") + " UTC"
 
 
 def _not_compared(a: Snapshot, b: Snapshot) -> dict[str, str]:

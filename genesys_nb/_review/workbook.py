@@ -6,9 +6,10 @@ Safety and form, in one place for every workbook of the toolkit:
   every text cell is stored as text: a name such as ``=HYPERLINK(...)`` or ``@SUM(A1)``, or one that begins with
   ``+``, ``-``, a tab or a carriage return, is never a formula (Excel and CSV injection).
 - Each data sheet is an Excel table with its header frozen, an autofilter, and column widths from its contents;
-  times are real Excel date-times (UTC, as the snapshot holds them).
-- The file is created new under a temporary name in the target folder (never through a planted link) and renamed
-  into place when complete; an existing file is replaced only with ``overwrite=True``.
+  times are real Excel date-times (UTC, as the snapshot holds them), under headers that end in ``_utc``.
+- The target folder must exist (it is never created, as for exports); the file is created new under a temporary
+  name in it (never through a planted link) and renamed into place when complete; an existing file is replaced
+  only with ``overwrite=True``.
 """
 
 from __future__ import annotations
@@ -64,12 +65,19 @@ class Sheet:
 
 
 def check_xlsx_target(path: str | os.PathLike[str], *, overwrite: bool = False, flag: str = "overwrite=True") -> Path:
-    """The workbook's path, checked before any work: an ``.xlsx`` name, not a folder, not existing unless allowed."""
+    """The workbook's path, checked before any work: an ``.xlsx`` name in a folder that exists (it is not created,
+    as exports do not create theirs), not a folder, not existing unless allowed."""
     if not isinstance(path, (str, os.PathLike)):
         raise ConfigError(f"The workbook path must be text or a Path, not {type(path).__name__}.")
-    target = Path(path)
+    target = Path(path).expanduser()
     if target.suffix.lower() != ".xlsx":
         raise ConfigError(f"The workbook must be an .xlsx file, not {target.name!r}.")
+    folder = target.absolute().parent
+    if not folder.exists():
+        raise ExportError(f"The folder {str(folder)!r} does not exist. Create it first (mkdir -p {folder}) or "
+                          f"choose another path.")
+    if not folder.is_dir():
+        raise ExportError(f"{str(folder)!r} is not a folder, so {target.name!r} cannot be written there.")
     if target.is_dir():
         raise ExportError(f"{target} is a folder; give the path of the .xlsx file to write.")
     if target.exists() and not overwrite:
@@ -87,7 +95,6 @@ def write_workbook(path: str | os.PathLike[str], title: str, blocks: Sequence[Bl
         if sheet.frame.height > EXCEL_MAX_ROWS:
             raise ExportError(f"The sheet {sheet.name} would have {sheet.frame.height:,} rows; an Excel sheet holds "
                               f"{EXCEL_MAX_ROWS:,}. Review the frame in polars, or write it with write_parquet.")
-    target.parent.mkdir(parents=True, exist_ok=True)
     # a new file under a name no one can guess, never through a link planted beside the target
     partial = target.with_name(f".{target.stem}.{os.getpid()}.{secrets.token_hex(4)}.partial.xlsx")
     try:
@@ -172,11 +179,13 @@ _FORMATS = {pl.Datetime: DATETIME_FORMAT, pl.Date: DATE_FORMAT}
 
 
 def excel_ready(frame: pl.DataFrame) -> pl.DataFrame:
-    """Timezone-aware times as UTC wall-clock times (Excel has no time zones); lists as comma-separated text."""
+    """Timezone-aware times as UTC wall-clock times (Excel has no time zones), their headers ending in ``_utc`` (as
+    every sheet's time columns do: ``date_last_login_utc``); lists as comma-separated text."""
     exprs = []
     for name, dtype in frame.schema.items():
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-            exprs.append(pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None))
+            utc = pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            exprs.append(utc if name.endswith("_utc") else utc.alias(f"{name}_utc"))
         elif isinstance(dtype, pl.List):
             exprs.append(pl.col(name).cast(pl.List(pl.String)).list.join(", "))
         else:

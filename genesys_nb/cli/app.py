@@ -1,7 +1,8 @@
 """``genesys-nb``: the command line. Export, count and peek at an org's users, or run the sandbox.
 
-Results go to stdout, progress bars and messages to stderr. Exit codes: 0 success, 1 the export failed locally
-(e.g. a full disk; the checkpoint is kept), 2 bad usage or configuration (nothing was sent), 3 authentication or
+Results go to stdout, progress bars and messages to stderr. Exit codes: 0 success, 1 a failure on this machine
+after the work started (e.g. a full disk; the checkpoint is kept), 2 bad usage or configuration (found before any
+request: nothing was sent), 3 authentication or
 permission refused, 4 the API or network kept failing after retries (the checkpoint is kept: rerun with
 ``--resume``), 130 interrupted (Ctrl-C).
 
@@ -12,6 +13,7 @@ comes from ``GENESYSCLOUD_OAUTHCLIENT_SECRET`` or, on a terminal, from a prompt 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
@@ -19,7 +21,7 @@ import os
 import re
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..errors import (
@@ -30,15 +32,16 @@ from ..errors import (
     GenesysError,
     PermissionDenied,
 )
+from ..export.textsafe import escape_controls
 from .._http.credentials import ENV_ID, ENV_REGION, ENV_SECRET
 from .._http.regions import region_names
 from ..resources import users as users_resource
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "failing_locally", "say"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_API, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
-EXAMPLES = """\
+_EXAMPLE_LINES = """\
 examples:
   # try everything offline against the built-in sandbox (no credentials needed)
   genesys-nb users export users.parquet --sandbox --sandbox-users 50000
@@ -63,10 +66,13 @@ examples:
   mkdir -p snapshots && genesys-nb snapshot snapshots/2026-q4 --sandbox
   genesys-nb sql snapshots/2026-q4 "select state, count(*) as n from users group by state"
   genesys-nb review snapshots/2026-q4 --previous snapshots/2026-q3 --xlsx review.xlsx
-
-exit codes: 0 ok, 1 export failed locally (checkpoint kept), 2 bad usage or configuration, 3 authentication or
-permission refused, 4 API or network failure after retries (checkpoint kept; rerun with --resume), 130 interrupted.
 """
+EXIT_CODES = """
+exit codes: 0 ok, 1 failed on this machine after the work started (e.g. a full disk; the checkpoint is kept: rerun
+with --resume), 2 bad usage or configuration, found before any request, 3 authentication or permission refused,
+4 API or network failure after retries (checkpoint kept; rerun with --resume), 130 interrupted.
+"""
+EXAMPLES = _EXAMPLE_LINES + EXIT_CODES
 
 ABOUT = ("Export a Genesys Cloud org's user directory page by page into Parquet, NDJSON or CSV, count its users, or "
          "peek at them; snapshot who can do what (roles, grants, groups, queues, skills, licences) into a folder of "
@@ -125,13 +131,20 @@ SHELL_SPELLINGS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = 
 
 
 def shell_message(exc: BaseException) -> str:
-    """The error's message in the words of the shell: flags (``--overwrite``), not Python arguments."""
+    """The error's message in the words of the shell: flags (``--overwrite``), not Python arguments; control
+    characters (from a manifest, an API answer) escaped for the terminal."""
     text = exc.spelled("shell") if isinstance(exc, GenesysError) else str(exc)
     regions = ", ".join(region_names())
     for pattern, spelling in SHELL_SPELLINGS:
         repl = spelling if callable(spelling) else spelling.replace("{regions}", regions)
         text = re.sub(pattern, repl, text)
-    return text
+    return escape_controls(text)
+
+
+def say(text: object, stream: Any) -> None:
+    """Print ``text`` on ``stream`` with its control characters escaped: names read from a snapshot's manifest or
+    the API (an org named ``"\x1b[2J..."``) never drive the terminal."""
+    print(escape_controls(str(text)), file=stream)
 
 
 def _connection_options() -> _Parser:
@@ -340,12 +353,9 @@ def _cmd_export(args: argparse.Namespace, out: Any, err: Any) -> int:
     with _connect(args) as client:
         stream = _users(client, args)
         try:
-            summary = export(stream, args.out, format=args.format, overwrite=args.overwrite, resume=args.resume,
-                             progress=not args.no_progress, where=where, chunk_rows=args.chunk_rows)
-        except ExportError as exc:
-            if client.stats["requests"] == 0:
-                raise  # refused before any request: usage
-            raise _LocalFailure(shell_message(exc)) from exc
+            with failing_locally(lambda: client.stats["requests"] > 0):
+                summary = export(stream, args.out, format=args.format, overwrite=args.overwrite, resume=args.resume,
+                                 progress=not args.no_progress, where=where, chunk_rows=args.chunk_rows)
         except (GenesysError, KeyboardInterrupt) as exc:
             # An ad-hoc attribute (on KeyboardInterrupt too) that main() reads back through _resume_words.
             setattr(exc, "resume_hint", checkpoint_path(args.out).exists())
@@ -377,7 +387,22 @@ def _note_unfilled(columns: Sequence[str], expand: Sequence[str], err: Any) -> N
 
 
 class _LocalFailure(Exception):
-    """An export that failed on this machine (disk full...) after requests were sent."""
+    """Work that failed on this machine (a full disk, a file another program changed) after it had started: exit 1.
+    Its message is in the shell's words already."""
+
+
+@contextlib.contextmanager
+def failing_locally(started: Callable[[], bool] = lambda: True) -> Iterator[None]:
+    """An ExportError or OSError raised once ``started()`` (e.g. once requests were sent) is a :class:`_LocalFailure`
+    (exit 1, one line, its notes such as how to resume included); before that an ExportError stays a usage error
+    (exit 2), refused before any work."""
+    try:
+        yield
+    except (ExportError, OSError) as exc:
+        if not started():
+            raise
+        notes = [shell_message(_Logged(note)) for note in getattr(exc, "__notes__", ())]
+        raise _LocalFailure(" ".join([shell_message(exc), *notes])) from exc
 
 
 def _size(n: int) -> str:
@@ -438,10 +463,18 @@ def _cmd_head(args: argparse.Namespace, out: Any, err: Any) -> int:
     elif args.format == "ndjson":
         out.write(df.write_ndjson())
     else:
-        with pl.Config(tbl_rows=args.rows, tbl_cols=-1, fmt_str_lengths=48, tbl_width_chars=10_000,
-                       tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=False):
-            print(df, file=out)
+        print_table(df, args.rows, out)
     return EXIT_OK
+
+
+def print_table(frame: Any, rows: int, out: Any) -> None:
+    """A frame as the terminal table of `users head` and `sql`: its first ``rows`` rows, every column, the column
+    types, no "shape" line."""
+    import polars as pl
+
+    with pl.Config(tbl_rows=rows, tbl_cols=-1, fmt_str_lengths=48, tbl_width_chars=10_000,
+                   tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=False):
+        say(frame, out)
 
 
 def _cmd_columns(args: argparse.Namespace, out: Any, err: Any) -> int:

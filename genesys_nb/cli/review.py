@@ -11,6 +11,7 @@ import textwrap
 from typing import Any
 
 from ..errors import ConfigError
+from .app import failing_locally, say
 
 __all__ = ["add_commands", "cmd_review", "cmd_diff"]
 
@@ -26,6 +27,10 @@ examples:
   genesys-nb review snapshots/2026-q4 --previous snapshots/2026-q3 --xlsx review-2026-q4.xlsx
   genesys-nb review snapshots/2026-q4 --stale-days 60 --admin-roles "Master Admin,Telephony Admin"
   genesys-nb diff snapshots/2026-q3 snapshots/2026-q4 --xlsx changes.xlsx
+
+exit codes: 0 ok, 1 the workbook could not be written (e.g. a full disk), 2 bad usage, found before any work: a
+folder that is not a snapshot, two orgs, the newer snapshot first, --xlsx in a missing folder or existing without
+--overwrite.
 """
 _FLAGS = {"today": "--today", "stale_days": "--stale-days", "admin_roles": "--admin-roles"}
 
@@ -85,11 +90,12 @@ def cmd_review(args: argparse.Namespace, out: Any, err: Any) -> int:
     admin = [a.strip() for a in args.admin_roles.split(",") if a.strip()] if args.admin_roles is not None else None
     result = review(args.new, previous=args.previous, today=args.today, stale_days=args.stale_days,
                     admin_roles=admin, argument_names=_FLAGS)
-    print(result, file=out)
+    say(result, out)
     for rule_id, why in result.not_run.items():
-        print(f"genesys-nb: warning: the rule {rule_id} was not run: {why}", file=err)
+        say(f"genesys-nb: warning: the rule {rule_id} was not run: {why}", err)
     if args.xlsx:
-        print(f"wrote {result.to_excel(args.xlsx, overwrite=args.overwrite)}", file=out)
+        with failing_locally():  # the path was checked before any work: what fails now is this machine's (exit 1)
+            say(f"wrote {result.to_excel(args.xlsx, overwrite=args.overwrite)}", out)
     return 0
 
 
@@ -100,11 +106,12 @@ def cmd_diff(args: argparse.Namespace, out: Any, err: Any) -> int:
     _check_xlsx(args)
     changes = diff(args.old, args.new)
     m_old, m_new = changes.old.manifest, changes.new.manifest
-    print(f"changes in {m_new.org.name or m_new.org.id} from {args.old} (finished {m_old.finished:%Y-%m-%d %H:%M} "
-          f"UTC) to {args.new} (finished {m_new.finished:%Y-%m-%d %H:%M} UTC):", file=out)
-    print("\n".join(diff_lines(changes)), file=out)
+    say(f"changes in {m_new.org.name or m_new.org.id} from {args.old} (finished {m_old.finished:%Y-%m-%d %H:%M} "
+        f"UTC) to {args.new} (finished {m_new.finished:%Y-%m-%d %H:%M} UTC):", out)
+    say("\n".join(diff_lines(changes)), out)
     for kind, why in changes.not_compared.items():
-        print(f"genesys-nb: warning: {kind} not compared: {why}", file=err)
+        say(f"genesys-nb: warning: {kind} not compared: {why}", err)
     if args.xlsx:
-        print(f"wrote {changes.to_excel(args.xlsx, overwrite=args.overwrite)}", file=out)
+        with failing_locally():  # the path was checked before any work: what fails now is this machine's (exit 1)
+            say(f"wrote {changes.to_excel(args.xlsx, overwrite=args.overwrite)}", out)
     return 0

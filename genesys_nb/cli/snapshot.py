@@ -7,7 +7,8 @@ import argparse
 from typing import Any
 
 from ..errors import AuthenticationError, ConfigError, ExportError, PermissionDenied
-from .app import EXIT_API, EXIT_AUTH, EXIT_USAGE, shell_message
+from .app import (EXIT_API, EXIT_AUTH, EXIT_CODES, EXIT_FAILED, EXIT_USAGE, _LocalFailure, failing_locally,
+                  print_table, say, shell_message)
 
 ABOUT_SNAPSHOT = ("Write the org's access tables (users, roles and grants, groups and members, queues and members, "
                   "skills, languages, licences) into DIR: one Parquet file per table and a manifest.json with the org, "
@@ -17,6 +18,34 @@ ABOUT_SNAPSHOT = ("Write the org's access tables (users, roles and grants, group
 ABOUT_SQL = ("Run a DuckDB SQL query over a snapshot folder; each table is a view of its name, e.g. "
              "\"select name, email from users where state <> 'active'\".")
 
+SNAPSHOT_EXAMPLES = """\
+examples:
+  # offline, against the built-in sandbox (no credentials needed); the parent folder must exist
+  mkdir -p snapshots
+  genesys-nb snapshot snapshots/demo --sandbox --plan        # the requests and the time they take; writes nothing
+  genesys-nb snapshot snapshots/demo --sandbox               # every table, progress per table on stderr
+  genesys-nb snapshot snapshots/roles --sandbox --tables users,user_roles   # some tables (and those they need)
+
+  # a real org; a snapshot that stopped (network, rate limit, Ctrl-C): the same command with --resume
+  genesys-nb snapshot snapshots/2026-q4 --region eu-west-1
+  genesys-nb snapshot snapshots/2026-q4 --region eu-west-1 --resume
+
+  # one snapshot per profile, the orgs at once: snapshots/all/north and snapshots/all/south
+  genesys-nb snapshot snapshots/all --profile north --profile south
+"""
+SQL_EXAMPLES = """\
+examples:
+  # a snapshot to query, offline (see genesys-nb snapshot --help); no connection is needed to query it
+  mkdir -p snapshots && genesys-nb snapshot snapshots/demo --sandbox
+  genesys-nb sql snapshots/demo "select state, count(*) as n from users group by state"
+  genesys-nb sql snapshots/demo "select name, email from users where date_last_login is null" --format csv
+  genesys-nb sql snapshots/demo "select r.name, count(*) as n from user_roles join roles r using (role_id)
+    group by all order by n desc" -n 10
+"""
+SQL_EXIT_CODES = """
+exit codes: 0 ok, 2 bad usage: not a snapshot folder, a table it lacks, or a query that fails.
+"""
+
 
 def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: Any, wrap: Any) -> None:
     """Register ``snapshot`` and ``sql`` on the CLI's sub-command parser."""
@@ -24,7 +53,7 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: 
 
     snap = commands.add_parser("snapshot", parents=[connection], formatter_class=formatter,
                                help="write the org's access tables into a snapshot folder",
-                               description=wrap(ABOUT_SNAPSHOT))
+                               description=wrap(ABOUT_SNAPSHOT), epilog=SNAPSHOT_EXAMPLES + EXIT_CODES)
     snap.add_argument("dir", metavar="DIR", help="the snapshot folder to create (with several --profile flags: a "
                                                  "folder holding one snapshot per profile, DIR/PROFILE)")
     snap.add_argument("--tables", metavar="A,B", help=f"only these tables (default all: {', '.join(TABLES)})")
@@ -37,7 +66,7 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: 
     snap.set_defaults(handler=run_snapshot)
 
     sql = commands.add_parser("sql", formatter_class=formatter, help="query a snapshot folder with SQL",
-                              description=wrap(ABOUT_SQL))
+                              description=wrap(ABOUT_SQL), epilog=SQL_EXAMPLES + SQL_EXIT_CODES)
     sql.add_argument("dir", metavar="DIR", help="a snapshot folder")
     sql.add_argument("query", metavar="QUERY", help="a DuckDB SQL query")
     sql.add_argument("--format", choices=("table", "csv", "ndjson"), default="table", help="output format")
@@ -65,11 +94,12 @@ def run_snapshot(args: argparse.Namespace, out: Any, err: Any) -> int:
         return _snapshot_orgs(args, tables, out, err)
     with _connect(args) as client:
         if args.plan:
-            print(client.plan_snapshot(tables), file=out)
+            say(client.plan_snapshot(tables), out)
             return 0
-        snap = client.snapshot(args.dir, tables, resume=args.resume, overwrite=args.overwrite, strict=args.strict,
-                               progress=not args.no_progress)
-    print(summary_table(snap.manifest.as_dict()), file=out)
+        with failing_locally(lambda: client.transport.counters.requests > 0):
+            snap = client.snapshot(args.dir, tables, resume=args.resume, overwrite=args.overwrite,
+                                   strict=args.strict, progress=not args.no_progress)
+    say(summary_table(snap.manifest.as_dict()), out)
     return 0
 
 
@@ -89,8 +119,9 @@ def _snapshot_orgs(args: argparse.Namespace, tables: Any, out: Any, err: Any) ->
     def snapshot_of(client: Any) -> Any:
         if args.plan:
             return str(client.plan_snapshot(tables))
-        return client.snapshot(root / client.profile, tables, resume=args.resume, overwrite=args.overwrite,
-                               strict=args.strict, progress=False)
+        with failing_locally(lambda: client.transport.counters.requests > 0):
+            return client.snapshot(root / client.profile, tables, resume=args.resume, overwrite=args.overwrite,
+                                   strict=args.strict, progress=False)
 
     codes: set[int] = set()
     result = gnb.across({name: {"profile": name} for name in names}, snapshot_of, progress=not args.no_progress)
@@ -100,13 +131,15 @@ def _snapshot_orgs(args: argparse.Namespace, tables: Any, out: Any, err: Any) ->
             print(f"genesys-nb: error: {name}: {shell_message(result.errors[name])}", file=err)
             continue
         value = result.results[name]
-        print(f"== {name}", file=out)
-        print(value if isinstance(value, str) else summary_table(value.manifest.as_dict()), file=out)
+        say(f"== {name}", out)
+        say(value if isinstance(value, str) else summary_table(value.manifest.as_dict()), out)
     return (codes.pop() if len(codes) == 1 else EXIT_API) if codes else 0
 
 
 def _exit_code(exc: BaseException) -> int:
     """The exit status one org's failure would give on its own (see ``genesys-nb --help``)."""
+    if isinstance(exc, _LocalFailure):
+        return EXIT_FAILED
     if isinstance(exc, (ConfigError, ExportError)):
         return EXIT_USAGE
     return EXIT_AUTH if isinstance(exc, (AuthenticationError, PermissionDenied)) else EXIT_API
@@ -128,8 +161,6 @@ def summary_table(manifest: dict[str, Any]) -> str:
 
 
 def run_sql(args: argparse.Namespace, out: Any, err: Any) -> int:
-    import polars as pl
-
     from ..snapshot import open_snapshot
 
     frame = open_snapshot(args.dir).sql(args.query)
@@ -140,8 +171,7 @@ def run_sql(args: argparse.Namespace, out: Any, err: Any) -> int:
     elif args.format == "ndjson":
         out.write(frame.write_ndjson())
     else:
-        with pl.Config(tbl_rows=args.rows, tbl_cols=-1, fmt_str_lengths=200, tbl_width_chars=200):
-            print(frame, file=out)
+        print_table(frame, args.rows, out)  # as `users head` shows its table
     return 0
 
 

@@ -286,6 +286,10 @@ def _with_checkpoint(target: Target, sink: Sink, *, overwrite: bool, resume: boo
         raise ExportError(f"An interrupted export of {path.name!r} is waiting to be finished ({state.rows:,} "
                           f"rows so far, checkpoint {target.checkpoint.name}). Pass resume=True (--resume) to "
                           f"continue it, or overwrite=True (--overwrite) to start over.")
+    if path.exists() and resume:
+        raise ExportError(f"{str(path)!r} is complete (no interrupted export of it is waiting to be finished): there "
+                          f"is nothing to resume. To export it again from the start, pass overwrite=True "
+                          f"(--overwrite) instead of resume=True.")
     if path.exists() and not overwrite:
         raise ExportError(f"{str(path)!r} already exists. Pass overwrite=True (--overwrite) to replace it, or choose "
                           f"another name.")

@@ -31,11 +31,32 @@ def _numbers(value: str) -> tuple[int, ...]:
     return tuple(int(v) for v in value.split(",") if v.strip())
 
 
+EXAMPLES = """\
+examples:
+  # serve a 1000-user org on 127.0.0.1:8080 until Ctrl-C (it prints its URL and the demo credentials)
+  {prog}
+  {prog} --users 100000 --port 8080 --latency-ms 100     # a larger org, 100 ms a request
+  {prog} --port 0                                        # any free port (the URL says which)
+
+  # then, in another shell, the toolkit against it as against an org (loopback http:// is allowed)
+  GENESYSCLOUD_OAUTHCLIENT_ID=sandbox-client GENESYSCLOUD_OAUTHCLIENT_SECRET=sandbox-secret \\
+    genesys-nb users count --api-url http://127.0.0.1:8080
+
+  # faults and churn, seeded: 10% 5xx, 30% extra 429s, users created and deleted every 50 listing requests
+  {prog} --server-errors 0.1 --rate-limit-storm 0.3 --churn-every 50
+
+exit codes: 0 stopped (Ctrl-C or SIGTERM), 1 cannot listen on --host and --port (e.g. the port is in use),
+2 bad usage.
+"""
+
+
 def build_parser(prog: str = "python -m genesys_nb.sandbox") -> argparse.ArgumentParser:
     """The argument parser (shared with `genesys-nb sandbox`)."""
     d = SandboxConfig.__dataclass_fields__
     ap = argparse.ArgumentParser(prog=prog, description="Run a local Genesys Cloud Platform API emulator with a "
-                                                        "deterministic synthetic org.")
+                                                        "deterministic synthetic org.",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=EXAMPLES.format(prog=prog))
     ap.add_argument("--users", type=int, default=d["users"].default, help="org size, 0..2,000,000 (default 1000)")
     ap.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     ap.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one (default 8080)")

@@ -79,10 +79,13 @@ class Snapshot:
         return scan
 
     def to_duckdb(self) -> Any:
-        """A new in-memory DuckDB connection with one view per table (``select * from users``)."""
+        """A new in-memory DuckDB connection with one view per table (``select * from users``). Its time zone is
+        UTC, as the snapshot's times are: DuckDB's default, this machine's zone, would hand times back in local
+        time (``datetime[μs, Europe/Berlin]``)."""
         import duckdb
 
         con = duckdb.connect(":memory:")
+        con.execute("SET TimeZone = 'UTC'")
         for name in self.tables:
             if not _IDENTIFIER.match(name):
                 continue  # not a name a view can take safely; still readable with .table()

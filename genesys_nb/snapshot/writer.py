@@ -59,17 +59,61 @@ def _final_path(path: str | os.PathLike, *, resume: bool, overwrite: bool) -> Pa
 
 
 def _check_target(final: Path, *, resume: bool, overwrite: bool) -> Path:
-    """The partial folder, checked while this run holds the snapshot's lock (so no other run is writing it)."""
-    if final.exists() and not overwrite:
-        raise ExportError(f"{str(final)!r} exists already. Choose another folder, or pass overwrite=True to replace "
-                          f"it once the new snapshot is complete.")
+    """The partial folder, checked while this run holds the snapshot's lock (so no other run is writing it).
+
+    ``resume=True`` with a partial folder beside an existing snapshot continues an overwrite that stopped: the old
+    snapshot is replaced when the new one is complete (a run without ``overwrite=True`` never starts beside one)."""
     partial = partial_path(final)
     if partial.is_symlink():
         raise ExportError(f"{str(partial)!r} is a symbolic link; remove it and try again.")
+    replacing = final.exists() and (overwrite or (resume and partial.is_dir()))
+    if final.exists() and resume and not partial.exists() and (final / MANIFEST_FILE).is_file():
+        raise ExportError(f"{str(final)!r} is a complete snapshot: there is nothing to resume. To take it again from "
+                          f"the start, pass overwrite=True instead of resume=True (the old one stays until the new "
+                          f"one is complete).")
+    if final.exists() and not replacing:
+        raise ExportError(f"{str(final)!r} exists already. Choose another folder, or pass overwrite=True to replace "
+                          f"it once the new snapshot is complete.")
+    if replacing:
+        _clear_replaced(final)
     if partial.exists() and not resume:
         raise ExportError(f"A snapshot that stopped is in {str(partial)!r}. Pass resume=True to continue it, or "
                           f"delete that folder to start over.")
     return partial
+
+
+def replaced_path(final: Path) -> Path:
+    """Where ``overwrite=True`` moves the old snapshot for the moment it takes to put the new one in its place."""
+    return final.with_name(final.name + ".replaced")
+
+
+def _clear_replaced(final: Path) -> None:
+    """Before any request: remove the old snapshot an earlier overwrite left in ``<name>.replaced`` (it stopped
+    before deleting it), or refuse when that name holds anything else. A symbolic link is never followed."""
+    old = replaced_path(final)
+    if not os.path.lexists(old):
+        return
+    why = _not_a_replaced_snapshot(old)
+    if why is not None:
+        raise ExportError(f"{str(old)!r} is in the way: overwrite=True moves the old snapshot there before deleting "
+                          f"it, and {why}. Remove it (or move it away) yourself, then run the snapshot again.")
+    shutil.rmtree(old)  # a real folder of regular files: nothing in it is followed
+
+
+def _not_a_replaced_snapshot(old: Path) -> str | None:
+    """Why ``old`` is not a snapshot folder an overwrite moved aside (None when it is one)."""
+    if old.is_symlink():
+        return "it is a symbolic link, which genesys-nb neither follows nor deletes"
+    if not old.is_dir():
+        return "it is not a folder"
+    with os.scandir(old) as entries:
+        if any(not entry.is_file(follow_symlinks=False) for entry in entries):
+            return "it holds more than a snapshot's files (a folder or a symbolic link)"
+    try:
+        Manifest.from_json(read_regular_file(old / MANIFEST_FILE))
+    except (OSError, ConfigError, ExportError):
+        return f"it holds no snapshot's {MANIFEST_FILE}"
+    return None
 
 
 def _write_new(path: Path, data: bytes) -> None:
@@ -261,7 +305,7 @@ def _write_locked(client: Any, final: Path, wanted: tuple[str, ...], tables: Seq
     }
     for extra in plan.listed:  # tables listed only because a derived table needs them stay too
         manifest["tables"].setdefault(extra, entries[extra])
-    _finish(partial, final, manifest, overwrite)
+    _finish(partial, final, manifest, overwrite or (resuming and final.exists()))  # see _check_target
     return final
 
 
@@ -303,7 +347,7 @@ def _finish(partial: Path, final: Path, manifest: dict[str, Any], overwrite: boo
     text = Manifest.from_json(orjson.dumps(manifest)).to_json()  # the one serialisation of a manifest
     _write_new(partial / MANIFEST_FILE, text.encode())
     if final.exists() and overwrite:
-        old = final.with_name(final.name + ".replaced")
+        old = replaced_path(final)
         os.replace(final, old)
         os.replace(partial, final)
         shutil.rmtree(old, ignore_errors=True)
