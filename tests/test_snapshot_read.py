@@ -214,7 +214,10 @@ def test_the_sql_command_reports_a_failing_query_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("genesys-nb: error: The query failed") and "Traceback" not in err
     assert main(["sql", str(folder), ""]) == 2
-
+    capsys.readouterr()
+    for rows in ("0", "-3"):  # as users head -n: a row count is at least 1
+        assert main(["sql", str(folder), "select 1", "-n", rows]) == 2
+        assert "argument -n/--rows: must be 1 or more" in capsys.readouterr().err
 
 @pytest.mark.parametrize("table, change, words", [
     ("users", pl.lit(1).alias("state"), "state is Int32, not String"),

@@ -7,8 +7,8 @@ import argparse
 from typing import Any
 
 from ..errors import AuthenticationError, ConfigError, ExportError, PermissionDenied
-from .app import (EXIT_API, EXIT_AUTH, EXIT_CODES, EXIT_FAILED, EXIT_USAGE, _LocalFailure, failing_locally,
-                  print_table, say, shell_message)
+from .app import (EXIT_API, EXIT_AUTH, EXIT_CODES, EXIT_FAILED, EXIT_USAGE, _LocalFailure, _positive,
+                  failing_locally, print_table, say, shell_message)
 
 ABOUT_SNAPSHOT = ("Write the org's access tables (users, roles and grants, groups and members, queues and members, "
                   "skills, languages, licences) into DIR: one Parquet file per table and a manifest.json with the org, "
@@ -70,7 +70,7 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser, formatter: 
     sql.add_argument("dir", metavar="DIR", help="a snapshot folder")
     sql.add_argument("query", metavar="QUERY", help="a DuckDB SQL query")
     sql.add_argument("--format", choices=("table", "csv", "ndjson"), default="table", help="output format")
-    sql.add_argument("-n", "--rows", type=int, default=50, metavar="N",
+    sql.add_argument("-n", "--rows", type=_positive, default=50, metavar="N",
                      help="rows shown in table format (default 50; csv and ndjson print every row)")
     sql.set_defaults(handler=run_sql)
 
