@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-__all__ = ["RateGovernor", "PacingTimeout"]
+__all__ = ["RateGovernor", "PacingTimeout", "PacingCancelled", "sleep_unless_cancelled"]
 
 log = logging.getLogger("genesys_nb.governor")
 
@@ -37,6 +37,20 @@ class PacingTimeout(Exception):
     def __init__(self, wait: float) -> None:
         super().__init__(f"pacing needs {wait:.0f} s")
         self.wait = wait
+
+
+def sleep_unless_cancelled(sleep: Callable[[float], None], seconds: float, cancel: threading.Event | None) -> bool:
+    """Sleep ``seconds`` unless ``cancel`` is set first; True when it was (the wait then ends at once). A sleep
+    function other than ``time.sleep`` (a test's fake clock) is kept, and ``cancel`` checked before it."""
+    if cancel is None:
+        sleep(seconds)
+        return False
+    if sleep is time.sleep:
+        return cancel.wait(seconds)
+    if cancel.is_set():
+        return True
+    sleep(seconds)
+    return False
 
 
 class PacingCancelled(Exception):
@@ -97,20 +111,8 @@ class RateGovernor:
                 waited += wait
                 self.waits += 1
                 self.waited += wait
-            self._wait(wait, cancel)
-
-    def _wait(self, seconds: float, cancel: threading.Event | None) -> None:
-        """Sleep ``seconds``; with ``cancel``, stop when it is set (a test's own sleep function is kept, and
-        ``cancel`` checked before it)."""
-        if cancel is None:
-            self._sleep(seconds)
-        elif self._sleep is time.sleep:
-            if cancel.wait(seconds):
+            if sleep_unless_cancelled(self._sleep, wait, cancel):
                 raise PacingCancelled()
-        elif cancel.is_set():
-            raise PacingCancelled()
-        else:
-            self._sleep(seconds)
 
     def observe(self, headers: Mapping[str, str], sent_at: float, status: int) -> None:
         """Learn quota and window from a response's rate-limit headers, and the latency spread from its timing."""

@@ -31,7 +31,7 @@ from tenacity import RetryCallState
 from ..errors import (AuthenticationError, BadRequest, ConfigError, GenesysError, NetworkError, NotFound,
                       PermissionDenied, RateLimited)
 from .auth import AccessToken, TokenSource
-from .governor import PacingCancelled, PacingTimeout, RateGovernor
+from .governor import PacingCancelled, PacingTimeout, RateGovernor, sleep_unless_cancelled
 from .refusals import TokenRefusals
 from .retrying import (Budget, RetryPolicy, Retryable, Verdict, classify, exhausted_error, make_retrying, path_of,
                        proxy_refused_error, refused_connection, retry_for, unresolvable_host)
@@ -279,15 +279,8 @@ class RequestCancelled(GenesysError):
 
 
 def _cancellable_sleep(cancel: threading.Event, call: _Call, sleep: Callable[[float], None], seconds: float) -> None:
-    """Wait between attempts, ending at once (with :class:`RequestCancelled`) when ``cancel`` is set. A sleep
-    function other than ``time.sleep`` (a test's fake clock) is kept, and ``cancel`` checked before it."""
-    if sleep is time.sleep:
-        cancelled = cancel.wait(seconds)
-    else:
-        cancelled = cancel.is_set()
-        if not cancelled:
-            sleep(seconds)
-    if cancelled:
+    """Wait between attempts, ending at once (with :class:`RequestCancelled`) when ``cancel`` is set."""
+    if sleep_unless_cancelled(sleep, seconds, cancel):
         raise RequestCancelled(f"{call.method} {call.path} was abandoned: its stream was closed.", url=call.url)
 
 
